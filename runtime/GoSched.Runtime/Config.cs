@@ -1,0 +1,142 @@
+// Config: the scheduler's knobs, as a plain object and as a GODEBUG-style string.
+//
+// Every knob has Go's default. Parse rejects what it does not know, with the list of what it does
+// know: a misspelt knob must never silently fall back to a default.
+using System.Globalization;
+using System.Text;
+
+namespace GoSched;
+
+/// <summary>Thrown for a knob name or value the runtime does not accept.</summary>
+public sealed class ConfigException(string message) : ArgumentException(message);
+
+/// <summary>The knobs of one runtime. Immutable once the runtime starts (GOMAXPROCS changes go through the runtime).</summary>
+public sealed record GoConfig
+{
+    /// <summary>Number of Ps (GOMAXPROCS). Default: the number of CPUs.</summary>
+    public int Gomaxprocs { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Rounds of stealWork over all Ps before an M gives up (Go: 4). 0 disables stealing.</summary>
+    public int StealTries { get; init; } = 4;
+
+    /// <summary>Slots in each P's local run queue ring (Go: 256). A power of two, at least 4.</summary>
+    public int LocalRunqSize { get; init; } = 256;
+
+    /// <summary>findRunnable takes one G from the global queue every this many schedticks (Go: 61).</summary>
+    public int GlobalRunqCheckInterval { get; init; } = 61;
+
+    /// <summary>Whether newproc/ready use the P's runnext slot (Go: always).</summary>
+    public bool RunNext { get; init; } = true;
+
+    /// <summary>Go's race-mode randomizeScheduler: runnext skipped at random, runqputslow batches shuffled.</summary>
+    public bool RandomizeScheduler { get; init; }
+
+    /// <summary>Seed of the runtime's random generator (steal order, randomizeScheduler). 0: from entropy.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>A goroutine running this long on one schedtick is asked to yield (Go's forcePreemptNS, 10 ms).</summary>
+    public long ForcePreemptNs { get; init; } = 10_000_000;
+
+    /// <summary>Sampler period in nanoseconds; 0 disables the sampler. At least 100 µs.</summary>
+    public long SamplePeriodNs { get; init; } = 1_000_000;
+
+    /// <summary>schedtrace period in nanoseconds (GODEBUG schedtrace=ms); 0: off.</summary>
+    public long SchedTraceNs { get; init; }
+
+    /// <summary>Print scheddetail blocks with each schedtrace line (GODEBUG scheddetail=1).</summary>
+    public bool SchedDetail { get; init; }
+
+    private static readonly string[] s_knobs =
+    {
+        "gomaxprocs", "stealtries", "runqsize", "globalrunqcheck", "runnext", "randomizescheduler", "seed",
+        "forcepreemptns", "sampleperiodus", "schedtrace", "scheddetail",
+    };
+
+    /// <summary>The names accepted by <see cref="Parse"/> and <see cref="With"/>.</summary>
+    public static IReadOnlyList<string> KnobNames => s_knobs;
+
+    /// <summary>Checks every knob and throws <see cref="ConfigException"/> naming the first bad one.</summary>
+    public GoConfig Validate()
+    {
+        if (Gomaxprocs < 1 || Gomaxprocs > 256) throw new ConfigException($"gomaxprocs={Gomaxprocs}: must be between 1 and 256");
+        if (StealTries < 0 || StealTries > 64) throw new ConfigException($"stealtries={StealTries}: must be between 0 and 64");
+        if (LocalRunqSize < 4 || LocalRunqSize > (1 << 20) || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
+            throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and 1048576");
+        if (GlobalRunqCheckInterval < 1) throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be at least 1");
+        if (ForcePreemptNs < 10_000) throw new ConfigException($"forcepreemptns={ForcePreemptNs}: must be at least 10000 (10 µs)");
+        if (SamplePeriodNs != 0 && SamplePeriodNs < 100_000) throw new ConfigException($"sampleperiodus={SamplePeriodNs / 1000}: must be 0 (off) or at least 100");
+        if (SchedTraceNs < 0) throw new ConfigException("schedtrace: must be 0 (off) or a period in milliseconds");
+        return this;
+    }
+
+    /// <summary>Parses "gomaxprocs=2,stealtries=0,runnext=0" over the defaults.</summary>
+    public static GoConfig Parse(string godebug) => new GoConfig().With(godebug);
+
+    /// <summary>Applies "name=value,..." over this config.</summary>
+    public GoConfig With(string godebug)
+    {
+        var c = this;
+        foreach (var raw in godebug.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = raw.IndexOf('=');
+            if (eq <= 0) throw new ConfigException($"'{raw}': expected name=value (knobs: {string.Join(", ", s_knobs)})");
+            c = c.With(raw[..eq].Trim(), raw[(eq + 1)..].Trim());
+        }
+        return c.Validate();
+    }
+
+    /// <summary>Sets one knob by its GODEBUG name.</summary>
+    public GoConfig With(string name, string value) => name.ToLowerInvariant() switch
+    {
+        "gomaxprocs" => this with { Gomaxprocs = Int(name, value) },
+        "stealtries" => this with { StealTries = Int(name, value) },
+        "runqsize" => this with { LocalRunqSize = Int(name, value) },
+        "globalrunqcheck" => this with { GlobalRunqCheckInterval = Int(name, value) },
+        "runnext" => this with { RunNext = Bool(name, value) },
+        "randomizescheduler" => this with { RandomizeScheduler = Bool(name, value) },
+        "seed" => this with { Seed = ULong(name, value) },
+        "forcepreemptns" => this with { ForcePreemptNs = Long(name, value) },
+        "sampleperiodus" => this with { SamplePeriodNs = checked(Long(name, value) * 1000) },
+        "schedtrace" => this with { SchedTraceNs = checked(Long(name, value) * 1_000_000) },
+        "scheddetail" => this with { SchedDetail = Bool(name, value) },
+        _ => throw new ConfigException($"unknown knob '{name}' (knobs: {string.Join(", ", s_knobs)})"),
+    };
+
+    /// <summary>The knobs that differ from Go's defaults, plus gomaxprocs, in GODEBUG form.</summary>
+    public override string ToString()
+    {
+        var d = new GoConfig();
+        var sb = new StringBuilder($"gomaxprocs={Gomaxprocs}");
+        void Add(bool differs, string s) { if (differs) sb.Append(',').Append(s); }
+        Add(StealTries != d.StealTries, $"stealtries={StealTries}");
+        Add(LocalRunqSize != d.LocalRunqSize, $"runqsize={LocalRunqSize}");
+        Add(GlobalRunqCheckInterval != d.GlobalRunqCheckInterval, $"globalrunqcheck={GlobalRunqCheckInterval}");
+        Add(RunNext != d.RunNext, $"runnext={(RunNext ? 1 : 0)}");
+        Add(RandomizeScheduler, "randomizescheduler=1");
+        Add(Seed != 0, $"seed={Seed}");
+        Add(ForcePreemptNs != d.ForcePreemptNs, $"forcepreemptns={ForcePreemptNs}");
+        Add(SamplePeriodNs != d.SamplePeriodNs, $"sampleperiodus={SamplePeriodNs / 1000}");
+        Add(SchedTraceNs != 0, $"schedtrace={SchedTraceNs / 1_000_000}");
+        Add(SchedDetail, "scheddetail=1");
+        return sb.ToString();
+    }
+
+    private static long Long(string name, string v) =>
+        long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
+        : throw new ConfigException($"{name}={v}: not an integer");
+
+    private static int Int(string name, string v) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
+        : throw new ConfigException($"{name}={v}: not an integer");
+
+    private static ulong ULong(string name, string v) =>
+        ulong.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
+        : throw new ConfigException($"{name}={v}: not a non-negative integer");
+
+    private static bool Bool(string name, string v) => v.ToLowerInvariant() switch
+    {
+        "1" or "true" or "on" => true,
+        "0" or "false" or "off" => false,
+        _ => throw new ConfigException($"{name}={v}: expected 0 or 1"),
+    };
+}

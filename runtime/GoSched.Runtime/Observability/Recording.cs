@@ -1,0 +1,120 @@
+// Recording: what a run leaves behind, as plain tables.
+//
+// A recording is the public face of a run. It is filled either by the runtime's own sampler and
+// schedtrace (Source = "gosched") or by SchedTraceParser from a real Go program's
+// GODEBUG=schedtrace/scheddetail output (Source = "go"), so that a notebook plots both the same way.
+// Every table is a list of immutable rows; nothing in here references live scheduler state.
+namespace GoSched.Observability;
+
+/// <summary>One reading of the scheduler's global state, taken without the scheduler's locks.</summary>
+/// <param name="TimeNs">Nanoseconds since the run started.</param>
+/// <param name="Gomaxprocs">GOMAXPROCS at the time of the sample.</param>
+/// <param name="IdleProcs">Ps on the idle list (sched.npidle).</param>
+/// <param name="Threads">Ms created so far (mcount).</param>
+/// <param name="SpinningThreads">Spinning Ms (sched.nmspinning).</param>
+/// <param name="IdleThreads">Ms parked on the idle list (sched.nmidle).</param>
+/// <param name="GlobalRunq">Length of the global run queue (sched.runqsize).</param>
+/// <param name="LocalRunq">Per P: goroutines in the local ring (runqtail - runqhead), as Go's schedtrace prints them.</param>
+/// <param name="RunNext">Per P: whether runnext holds a goroutine; null when the source does not say (Go's logs).</param>
+/// <param name="Goroutines">Goroutines by status; null when the source does not say.</param>
+public sealed record SchedSample(
+    long TimeNs,
+    int Gomaxprocs,
+    int IdleProcs,
+    int Threads,
+    int SpinningThreads,
+    int IdleThreads,
+    int GlobalRunq,
+    int[] LocalRunq,
+    bool[]? RunNext,
+    GoroutineCounts? Goroutines)
+{
+    /// <summary>Depth of P <paramref name="p"/>'s local queue counting runnext (ring only when runnext is unknown).</summary>
+    public int Depth(int p) => LocalRunq[p] + (RunNext is { } rn && rn[p] ? 1 : 0);
+}
+
+/// <summary>Goroutines by status at one instant.</summary>
+public sealed record GoroutineCounts(int Runnable, int Running, int Waiting, int Syscall, int Dead);
+
+/// <summary>One P line of scheddetail ("  P0: status=1 schedtick=10 ...").</summary>
+public sealed record ProcDetail(int Id, int Status, long SchedTick, long SyscallTick, long M, int RunqSize, int GFreeCount, int TimersLen);
+
+/// <summary>One M line of scheddetail.</summary>
+public sealed record MachineDetail(long Id, int P, long CurG, bool Spinning, bool Blocked, long LockedG);
+
+/// <summary>One G line of scheddetail ("  G1: status=4(chan receive) m=-1 lockedm=-1").</summary>
+public sealed record GoroutineDetail(long Id, int Status, string WaitReason, long M, long LockedM);
+
+/// <summary>The scheddetail block that follows one SCHED line.</summary>
+public sealed record SchedDetail(long TimeNs, IReadOnlyList<ProcDetail> Procs, IReadOnlyList<MachineDetail> Machines, IReadOnlyList<GoroutineDetail> Goroutines);
+
+/// <summary>Per-P scheduler counters at the end of a run (see Counters.cs for what each one counts).</summary>
+public sealed record ProcCounters(
+    int P,
+    long SchedTicks,
+    long StealOps,
+    long StolenGs,
+    long RunNextHits,
+    long GlobalRunqTakes,
+    long Spins,
+    long Parks);
+
+/// <summary>
+/// The recording of one run: samples, schedtrace lines, scheddetail snapshots and counters.
+/// Written by one producer (the runtime's sampler, or the parser); read after the run, or while it
+/// runs through <see cref="SnapshotSamples"/>.
+/// </summary>
+public sealed class Recording
+{
+    private readonly List<SchedSample> _samples = new();
+    private readonly List<string> _schedTrace = new();
+    private readonly List<SchedDetail> _details = new();
+    private readonly object _gate = new();
+
+    public Recording(string source, string workload, string settings)
+    {
+        Source = source;
+        Workload = workload;
+        Settings = settings;
+    }
+
+    /// <summary>"gosched" for this runtime, "go" for a parsed Go log.</summary>
+    public string Source { get; }
+
+    /// <summary>Workload name (or file name for a parsed log).</summary>
+    public string Workload { get; }
+
+    /// <summary>The knobs in GODEBUG form, e.g. "gomaxprocs=2,stealtries=4".</summary>
+    public string Settings { get; }
+
+    /// <summary>A short label for legends: "gosched fanout gomaxprocs=2,...".</summary>
+    public string Label => $"{Source} {Workload} {Settings}".Trim();
+
+    public IReadOnlyList<SchedSample> Samples { get { lock (_gate) return _samples.ToArray(); } }
+    public IReadOnlyList<string> SchedTrace { get { lock (_gate) return _schedTrace.ToArray(); } }
+    public IReadOnlyList<SchedDetail> Details { get { lock (_gate) return _details.ToArray(); } }
+
+    /// <summary>Per-P counters at the end of the run (empty for parsed Go logs).</summary>
+    public IReadOnlyList<ProcCounters> Counters { get; internal set; } = Array.Empty<ProcCounters>();
+
+    /// <summary>Wall time of the run in nanoseconds (last sample's time for parsed logs).</summary>
+    public long WallNs { get; internal set; }
+
+    public IReadOnlyList<SchedSample> SnapshotSamples() => Samples;
+
+    internal void AddSample(SchedSample s) { lock (_gate) _samples.Add(s); }
+    internal void AddSchedTrace(string line) { lock (_gate) _schedTrace.Add(line); }
+    internal void AddDetail(SchedDetail d) { lock (_gate) _details.Add(d); }
+
+    /// <summary>Time of each sample in milliseconds, for plotting.</summary>
+    public double[] TimesMs() { lock (_gate) return _samples.Select(s => s.TimeNs / 1e6).ToArray(); }
+
+    /// <summary>Depth of P <paramref name="p"/>'s local queue (with runnext where known) over time; 0 where P did not exist.</summary>
+    public int[] RunqDepth(int p) { lock (_gate) return _samples.Select(s => p < s.LocalRunq.Length ? s.Depth(p) : 0).ToArray(); }
+
+    /// <summary>Global run-queue length over time.</summary>
+    public int[] GlobalRunq() { lock (_gate) return _samples.Select(s => s.GlobalRunq).ToArray(); }
+
+    /// <summary>The largest number of Ps seen in any sample.</summary>
+    public int MaxProcs() { lock (_gate) return _samples.Count == 0 ? 0 : _samples.Max(s => s.LocalRunq.Length); }
+}
