@@ -1,0 +1,3 @@
+module gosched/datasets
+
+go 1.19
