@@ -1,0 +1,112 @@
+// PlotlyChartRenderer: ChartSpec in, Plotly.NET chart out, as an HTML fragment.
+//
+// Loaded by reflection into the extension's own load context (GoSched.Interactive/ChartsLoadContext.cs):
+// keep a public parameterless constructor and nothing but contract types in the public surface.
+// Charts are built with Plotly.NET's C# bindings; the fragment is GenericChart.toChartHTML, a div
+// plus the script that draws it, which references no script of its own (see PlotlyJs for the one
+// that must precede it).
+using Plotly.NET;
+using Plotly.NET.LayoutObjects;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace GoSched.Charts;
+
+/// <summary>The Plotly.NET implementation of <see cref="IChartRenderer"/>.</summary>
+public sealed class PlotlyChartRenderer : IChartRenderer
+{
+    // Plotly's default colourway: colours are assigned per legend group so one run keeps its colour
+    // on every panel.
+    private static readonly string[] s_palette =
+    {
+        "#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52",
+    };
+
+    private const int DefaultWidth = 900;
+    private const int PanelHeight = 230;
+    private const int MinHeight = 420;
+
+    public string PlotlyJsVersion => PlotlyJs.Version;
+
+    public string PlotlyScriptTag() => PlotlyJs.ScriptTag;
+
+    public string LineChart(ChartSpec chart) => Render(chart, (s, color, showLegend) =>
+    {
+        // Line.init's F# optional arguments are all required from C#; the line is a DynamicObj whose
+        // properties are plotly.js's own names, so set the three that matter directly.
+        var line = new Line();
+        line.SetProperty("color", color);
+        line.SetProperty("shape", s.Shape);
+        if (s.Dashed) line.SetProperty("dash", "dash");
+        return CSharpChart.Line<double, double, string>(s.X, s.Y, Name: s.Name, ShowLegend: showLegend, Line: line);
+    });
+
+    public string BarChart(ChartSpec chart) => Render(chart, (s, color, showLegend) =>
+        CSharpChart.Column<double, double, string>(s.Y, Keys: s.X, Name: s.Name, ShowLegend: showLegend, MarkerColor: Color.fromHex(color)));
+
+    /// <summary>Builds every series with <paramref name="trace"/>, groups them into panels and lays the panels out.</summary>
+    private static string Render(ChartSpec chart, Func<SeriesSpec, string, bool, GenericChart> trace) =>
+        GenericChart.toChartHTML(Build(chart, trace));
+
+    internal static GenericChart Build(ChartSpec chart, Func<SeriesSpec, string, bool, GenericChart> trace)
+    {
+        Validate(chart);
+        int panels = Math.Max(1, chart.PanelTitles.Length);
+        int columns = Math.Clamp(chart.Columns, 1, panels);
+        int rows = (panels + columns - 1) / columns;
+
+        var colors = new Dictionary<string, string>();
+        var legendShown = new HashSet<string>();
+        var perPanel = new List<GenericChart>[panels];
+        for (int i = 0; i < panels; i++) perPanel[i] = new List<GenericChart>();
+
+        foreach (var s in chart.Series)
+        {
+            string group = s.Group.Length > 0 ? s.Group : s.Name;
+            if (!colors.TryGetValue(group, out var color))
+                colors[group] = color = s_palette[colors.Count % s_palette.Length];
+            bool first = legendShown.Add(group);
+            var t = trace(s, color, first);
+            if (s.Group.Length > 0) t = Plotly.NET.CSharp.GenericChartExtensions.WithTraceInfo(t, LegendGroup: s.Group);
+            perPanel[s.Panel].Add(t);
+        }
+
+        var axisType = (string scale) => scale == AxisScales.Log ? StyleParam.AxisType.Log : StyleParam.AxisType.Linear;
+        var panelCharts = perPanel.Select((traces, i) =>
+        {
+            var c = traces.Count > 0 ? CSharpChart.Combine(traces) : CSharpChart.Invisible();
+            // Every panel gets the x title: with a shared x axis (the grid's coupled pattern) the
+            // panels of a column draw one axis, taken from the first, at the bottom.
+            c = Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<string, string, string>(c,
+                TitleText: chart.XTitle, AxisType: axisType(chart.XScale));
+            c = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<string, string, string>(c,
+                TitleText: i % columns == 0 ? chart.YTitle : "", AxisType: axisType(chart.YScale));
+            return c;
+        }).ToArray();
+
+        GenericChart result = panels == 1
+            ? panelCharts[0]
+            : CSharpChart.Grid(panelCharts, rows, columns,
+                SubPlotTitles: chart.PanelTitles,
+                Pattern: chart.ShareX ? StyleParam.LayoutGridPattern.Coupled : StyleParam.LayoutGridPattern.Independent,
+                YGap: 0.35);
+
+        int width = chart.Width > 0 ? chart.Width : DefaultWidth;
+        int height = chart.Height > 0 ? chart.Height : Math.Max(MinHeight, rows * PanelHeight);
+        result = Plotly.NET.CSharp.GenericChartExtensions.WithSize(result, width, height);
+        if (chart.Title.Length > 0) result = Plotly.NET.Chart.withTitle(chart.Title, TitleFont: null).Invoke(result);
+        return result;
+    }
+
+    /// <summary>Rejects a spec that Plotly would draw wrongly without a word.</summary>
+    private static void Validate(ChartSpec chart)
+    {
+        int panels = Math.Max(1, chart.PanelTitles.Length);
+        foreach (var s in chart.Series)
+        {
+            if (s.X.Length != s.Y.Length)
+                throw new ArgumentException($"chart '{chart.Title}': series '{s.Name}' has {s.X.Length} x values and {s.Y.Length} y values");
+            if (s.Panel < 0 || s.Panel >= panels)
+                throw new ArgumentException($"chart '{chart.Title}': series '{s.Name}' is on panel {s.Panel}, but the chart has {panels}");
+        }
+    }
+}
