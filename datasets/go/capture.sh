@@ -20,9 +20,10 @@ captures=(
   "imbalance-gomaxprocs2            2 schedtrace=10,scheddetail=1 imbalance -rounds 10 -goroutines 100 -work 1ms"
   "imbalance-gomaxprocs4            4 schedtrace=10,scheddetail=1 imbalance -rounds 10 -goroutines 100 -work 1ms"
 )
-# efficiency busy_ms gomaxprocs wall_ms: the ideal wall time over the real one. The busy-work
-# is timed on the wall clock, so Ps beyond the CPU count still shorten the ideal: busy / GOMAXPROCS.
-efficiency() { awk -v b="$1" -v p="$2" -v w="$3" 'BEGIN { printf "%.3f", b / p / w }'; }
+# efficiency busy_ms gomaxprocs wall_ms: the ideal wall time, busy / min(GOMAXPROCS, CPUs), over
+# the real one. Above 1 is possible with more Ps than CPUs: the busy-work is timed on the wall
+# clock, so a worker longer than the kernel's time slice also advances while its thread waits.
+efficiency() { awk -v b="$1" -v p="$2" -v n="$(nproc)" -v w="$3" 'BEGIN { printf "%.3f", b / (p < n ? p : n) / w }'; }
 
 # wait_idle: until the CPUs were at least 90% idle over one second (at most 5 minutes).
 cpu_idle_busy() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
