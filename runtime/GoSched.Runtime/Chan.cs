@@ -1,0 +1,390 @@
+// Channels (chan.go): a lock, a ring buffer, and two queues of waiting goroutines.
+//
+// Invariants (Go's, checked where cheap):
+//   - at least one of sendq and recvq is empty, except for an unbuffered channel with a single
+//     goroutine blocked on both through select;
+//   - for a buffered channel: qcount > 0 implies recvq is empty; qcount < cap implies sendq is empty.
+// A blocked operation's value travels in its sudog: the sender's sudog carries the element to the
+// receiver, or the receiver's sudog is filled by the sender, always under the channel lock, so the
+// woken goroutine finds the element there when it resumes (no second lock round).
+//
+// Each blocking operation is an awaiter that does everything in IsCompleted. If it must block,
+// it enqueues the G's sudog and returns false with the channel lock still held; the M releases
+// the lock once the G's frames have unwound (Proc.cs, ParkM). That is gopark(chanparkcommit).
+using System.Runtime.CompilerServices;
+
+namespace GoSched;
+
+/// <summary>A goroutine waiting on a channel, and the element it sends or receives. Mirrors runtime.sudog.</summary>
+internal abstract class Sudog
+{
+    public G? G;
+    public Sudog? Next, Prev;
+    public bool IsSelect;
+    public bool InQueue;
+    /// <summary>True if woken by a value passing; false if woken because the channel was closed.</summary>
+    public bool Success;
+}
+
+internal sealed class Sudog<T> : Sudog
+{
+    public T Elem = default!;
+}
+
+/// <summary>A FIFO of sudogs (chan.go's waitq).</summary>
+internal struct WaitQ<T>
+{
+    private Sudog<T>? _first, _last;
+
+    public readonly bool IsEmpty => _first == null;
+
+    public void Enqueue(Sudog<T> sg)
+    {
+        sg.Next = null;
+        sg.Prev = _last;
+        if (_last != null) _last.Next = sg; else _first = sg;
+        _last = sg;
+        sg.InQueue = true;
+    }
+
+    /// <summary>
+    /// Takes the first sudog whose goroutine can still be woken. A select's sudog may sit in several
+    /// queues; the first waker to CAS its G's selectDone 0->1 owns it, later ones skip it (the G
+    /// removes the rest itself when it resumes). Mirrors waitq.dequeue.
+    /// </summary>
+    public Sudog<T>? Dequeue()
+    {
+        while (true)
+        {
+            var sg = _first;
+            if (sg == null) return null;
+            Remove(sg);
+            if (sg.IsSelect && Interlocked.CompareExchange(ref sg.G!.SelectDone, 1, 0) != 0) continue;
+            return sg;
+        }
+    }
+
+    /// <summary>Unlinks sg if it is still queued. Mirrors waitq.dequeueSudoG.</summary>
+    public void Remove(Sudog<T> sg)
+    {
+        if (!sg.InQueue) return;
+        var prev = (Sudog<T>?)sg.Prev;
+        var next = (Sudog<T>?)sg.Next;
+        if (prev != null) prev.Next = next; else _first = next;
+        if (next != null) next.Prev = prev; else _last = prev;
+        sg.Next = sg.Prev = null;
+        sg.InQueue = false;
+    }
+}
+
+/// <summary>Send on a closed channel, close of a closed channel: Go's runtime panics.</summary>
+public sealed class ChannelClosedException(string message) : InvalidOperationException(message);
+
+/// <summary>A Go channel of <typeparamref name="T"/>, unbuffered (capacity 0) or buffered.</summary>
+public sealed class Chan<T> : IParkUnlock
+{
+    private static long s_nextId;
+    internal readonly long Id = Interlocked.Increment(ref s_nextId); // select's lock order
+    internal readonly Lock Lock = new();
+    private readonly T[] _buf;
+    private int _qcount;
+    private int _sendx, _recvx;
+    private bool _closed;
+    internal WaitQ<T> RecvQ, SendQ;
+
+    /// <summary>make(chan T, capacity).</summary>
+    public Chan(int capacity = 0)
+    {
+        if (capacity < 0) throw new ArgumentOutOfRangeException(nameof(capacity), "makechan: size out of range");
+        _buf = capacity == 0 ? Array.Empty<T>() : new T[capacity];
+    }
+
+    /// <summary>len(ch).</summary>
+    public int Count => Volatile.Read(ref _qcount);
+
+    /// <summary>cap(ch).</summary>
+    public int Capacity => _buf.Length;
+
+    /// <summary>`ch &lt;- v`: await it.</summary>
+    public SendAwaitable Send(T value) => new(this, value);
+
+    /// <summary>`v := &lt;-ch`: await it. A closed, drained channel gives default(T).</summary>
+    public RecvAwaitable Recv() => new(this);
+
+    /// <summary>`v, ok := &lt;-ch`: await it; ok is false once the channel is closed and drained.</summary>
+    public RecvOkAwaitable RecvOk() => new(this);
+
+    /// <summary>close(ch). Callable from anywhere. Throws if already closed.</summary>
+    public void Close()
+    {
+        G? glist = null;
+        Lock.Enter();
+        if (_closed)
+        {
+            Lock.Exit();
+            throw new ChannelClosedException("close of closed channel");
+        }
+        _closed = true;
+        // Release all readers: they get the zero value and ok=false.
+        while (RecvQ.Dequeue() is { } sg)
+        {
+            sg.Elem = default!;
+            sg.Success = false;
+            sg.G!.Param = sg;
+            sg.G.SchedLink = glist;
+            glist = sg.G;
+        }
+        // Release all writers: they will panic.
+        while (SendQ.Dequeue() is { } sg)
+        {
+            sg.Elem = default!;
+            sg.Success = false;
+            sg.G!.Param = sg;
+            sg.G.SchedLink = glist;
+            glist = sg.G;
+        }
+        Lock.Exit();
+        // Ready all Gs now that we've dropped the channel lock.
+        while (glist != null)
+        {
+            var gp = glist;
+            glist = gp.SchedLink;
+            gp.SchedLink = null;
+            gp.Runtime.Ready(gp);
+        }
+    }
+
+    void IParkUnlock.ParkUnlock() => Lock.Exit();
+
+    /// <summary>
+    /// Sends value, or enqueues gp's sudog and returns false with the lock held (the M publishes
+    /// the park). Mirrors runtime.chansend (block = true).
+    /// </summary>
+    internal bool ChanSend(G gp, T value, out Sudog<T>? parked)
+    {
+        parked = null;
+        Lock.Enter();
+        if (_closed)
+        {
+            Lock.Exit();
+            throw new ChannelClosedException("send on closed channel");
+        }
+        if (RecvQ.Dequeue() is { } sg)
+        {
+            // Found a waiting receiver: pass the value directly, bypassing the buffer.
+            SendDirect(sg, value);
+            return true;
+        }
+        if (_qcount < _buf.Length)
+        {
+            _buf[_sendx] = value;
+            if (++_sendx == _buf.Length) _sendx = 0;
+            _qcount++;
+            Lock.Exit();
+            return true;
+        }
+        // Block on the channel. Someone receiving will complete the operation for us.
+        var mysg = gp.AcquireSudog<T>();
+        mysg.Elem = value;
+        SendQ.Enqueue(mysg);
+        gp.Park(this, WaitReason.ChanSend);
+        parked = mysg;
+        return false;
+    }
+
+    /// <summary>Hands value to a waiting receiver, unlocks, readies it. Lock held on entry. Mirrors runtime.send.</summary>
+    private void SendDirect(Sudog<T> sg, T value)
+    {
+        sg.Elem = value;
+        sg.Success = true;
+        var gp = sg.G!;
+        gp.Param = sg;
+        Lock.Exit();
+        gp.Runtime.Ready(gp);
+    }
+
+    /// <summary>
+    /// Receives into value/ok, or enqueues gp's sudog and returns false with the lock held.
+    /// Mirrors runtime.chanrecv (block = true).
+    /// </summary>
+    internal bool ChanRecv(G gp, out T value, out bool ok, out Sudog<T>? parked)
+    {
+        parked = null;
+        Lock.Enter();
+        if (TryRecvLocked(out value, out ok)) return true;
+        var mysg = gp.AcquireSudog<T>();
+        mysg.Elem = default!;
+        RecvQ.Enqueue(mysg);
+        gp.Park(this, WaitReason.ChanReceive);
+        parked = mysg;
+        return false;
+    }
+
+    /// <summary>
+    /// The non-blocking part of chanrecv: closed-and-empty, a waiting sender, or the buffer.
+    /// Lock held on entry; released if it returns true.
+    /// </summary>
+    internal bool TryRecvLocked(out T value, out bool ok)
+    {
+        if (_closed && _qcount == 0)
+        {
+            Lock.Exit();
+            value = default!;
+            ok = false;
+            return true;
+        }
+        if (SendQ.Dequeue() is { } sg)
+        {
+            // A waiting sender: if unbuffered, take its value; else the buffer is full: take the
+            // head and put the sender's value at the tail (same slot, as the ring is full).
+            if (_buf.Length == 0) value = sg.Elem;
+            else
+            {
+                value = _buf[_recvx];
+                _buf[_recvx] = sg.Elem;
+                if (++_recvx == _buf.Length) _recvx = 0;
+                _sendx = _recvx;
+            }
+            sg.Elem = default!;
+            sg.Success = true;
+            var sgp = sg.G!;
+            sgp.Param = sg;
+            Lock.Exit();
+            sgp.Runtime.Ready(sgp);
+            ok = true;
+            return true;
+        }
+        if (_qcount > 0)
+        {
+            value = _buf[_recvx];
+            _buf[_recvx] = default!;
+            if (++_recvx == _buf.Length) _recvx = 0;
+            _qcount--;
+            Lock.Exit();
+            ok = true;
+            return true;
+        }
+        value = default!;
+        ok = false;
+        return false;
+    }
+
+    /// <summary>The non-blocking part of chansend for select. Lock held on entry; released if it returns true.</summary>
+    internal bool TrySendLocked(T value)
+    {
+        if (_closed)
+        {
+            throw new ChannelClosedException("send on closed channel");
+        }
+        if (RecvQ.Dequeue() is { } sg) { SendDirect(sg, value); return true; }
+        if (_qcount < _buf.Length)
+        {
+            _buf[_sendx] = value;
+            if (++_sendx == _buf.Length) _sendx = 0;
+            _qcount++;
+            Lock.Exit();
+            return true;
+        }
+        return false;
+    }
+
+    internal bool Closed => _closed;
+
+    /// <summary>The awaitable of <see cref="Send"/>.</summary>
+    public readonly struct SendAwaitable(Chan<T> c, T value)
+    {
+        public SendAwaiter GetAwaiter() => new(c, value);
+    }
+
+    public struct SendAwaiter : IGoAwaiter
+    {
+        private readonly Chan<T> _c;
+        private readonly T _value;
+        private Sudog<T>? _sg;
+
+        internal SendAwaiter(Chan<T> c, T value) { _c = c; _value = value; _sg = null; }
+
+        public bool IsCompleted
+        {
+            get
+            {
+                var gp = GoRuntime.CurrentG("a channel send");
+                return _c.ChanSend(gp, _value, out _sg) && !gp.YieldIfPreempted();
+            }
+        }
+
+        public void GetResult()
+        {
+            if (_sg == null) return;
+            var gp = _sg.G!;
+            bool success = _sg.Success;
+            gp.ReleaseSudog(_sg);
+            _sg = null;
+            if (!success) throw new ChannelClosedException("send on closed channel");
+        }
+
+        public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+        public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+    }
+
+    /// <summary>The awaitable of <see cref="Recv"/>.</summary>
+    public readonly struct RecvAwaitable(Chan<T> c)
+    {
+        public RecvAwaiter GetAwaiter() => new(c);
+    }
+
+    /// <summary>The awaitable of <see cref="RecvOk"/>.</summary>
+    public readonly struct RecvOkAwaitable(Chan<T> c)
+    {
+        public RecvOkAwaiter GetAwaiter() => new(c);
+    }
+
+    /// <summary>The receive operation shared by both awaiters.</summary>
+    private struct RecvCore(Chan<T> c)
+    {
+        private T _value = default!;
+        private bool _ok;
+        private Sudog<T>? _sg;
+
+        public bool TryComplete()
+        {
+            var gp = GoRuntime.CurrentG("a channel receive");
+            return c.ChanRecv(gp, out _value, out _ok, out _sg) && !gp.YieldIfPreempted();
+        }
+
+        public (T Value, bool Ok) Result()
+        {
+            if (_sg != null)
+            {
+                var gp = _sg.G!;
+                _value = _sg.Elem;
+                _ok = _sg.Success;
+                gp.ReleaseSudog(_sg);
+                _sg = null;
+            }
+            return (_value, _ok);
+        }
+    }
+
+    public struct RecvAwaiter : IGoAwaiter
+    {
+        private RecvCore _core;
+        internal RecvAwaiter(Chan<T> c) { _core = new RecvCore(c); }
+        public bool IsCompleted => _core.TryComplete();
+        /// <summary>The value received (default(T) once the channel is closed and drained).</summary>
+        public T GetResult() => _core.Result().Value;
+        public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+        public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+    }
+
+    public struct RecvOkAwaiter : IGoAwaiter
+    {
+        private RecvCore _core;
+        internal RecvOkAwaiter(Chan<T> c) { _core = new RecvCore(c); }
+        public bool IsCompleted => _core.TryComplete();
+        /// <summary>(value, ok): ok is false once the channel is closed and drained.</summary>
+        public (T Value, bool Ok) GetResult() => _core.Result();
+        public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+        public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
+    }
+}

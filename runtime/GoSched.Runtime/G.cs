@@ -1,0 +1,167 @@
+// G: a goroutine.
+//
+// A goroutine body is a C# async method whose return type is GoTask (GoTask.cs). Its compiler-made
+// state machine, boxed once, is the goroutine's "stack": the box holds every local that survives an
+// await. The G is the scheduling record around it: status, links for run queues and free lists, and
+// what the waker hands over. Like Go, a dead G keeps its stack (the box) on the free list, and
+// gfget reuses it when the next goroutine has the same body type, so a steady stream of short
+// goroutines allocates nothing (Go frees a stack of the wrong size; we replace a box of the wrong type).
+using System.Runtime.CompilerServices;
+
+namespace GoSched;
+
+/// <summary>Something the M can resume: a goroutine's root body or a suspended GoFrame.</summary>
+internal interface IResumable
+{
+    void MoveNext();
+}
+
+/// <summary>A goroutine's boxed root state machine (its "stack").</summary>
+internal abstract class GBody : IResumable
+{
+    public abstract void MoveNext();
+    /// <summary>Drops the state machine's references so a G on the free list keeps nothing alive.</summary>
+    public abstract void Clear();
+}
+
+internal sealed class GBody<TStateMachine> : GBody where TStateMachine : IAsyncStateMachine
+{
+    public TStateMachine StateMachine = default!;
+    public override void MoveNext() => StateMachine.MoveNext();
+    public override void Clear() => StateMachine = default!;
+}
+
+/// <summary>What the body's last MoveNext asked the M to do next (set by awaiters and builders on the M's thread).</summary>
+internal enum GOutcome : byte
+{
+    /// <summary>MoveNext returned without a runtime await: a foreign awaitable was awaited (usage error).</summary>
+    None,
+    /// <summary>An awaiter recorded a park (gopark): publish it once the frames have unwound.</summary>
+    Park,
+    /// <summary>Go.Gosched: to the global queue.</summary>
+    Yield,
+    /// <summary>Asked to yield by preemption: to the global queue.</summary>
+    Preempted,
+    /// <summary>A GoFrame finished: resume its parent from the M loop (keeps the native stack flat).</summary>
+    Continue,
+    /// <summary>The root body returned: goexit.</summary>
+    Exit,
+    /// <summary>An exception escaped the root body: fatal panic.</summary>
+    Panic,
+}
+
+/// <summary>Mirrors runtime.g (runtime2.go), minus stacks and GC state.</summary>
+internal sealed class G
+{
+    public G(GoRuntime rt) { Runtime = rt; }
+
+    public readonly GoRuntime Runtime;
+
+    /// <summary>Goroutine id (goid); reassigned on reuse from the free list.</summary>
+    public long Goid;
+
+    /// <summary>GStatus as an int for Interlocked; moved only by GoRuntime.CasGStatus.</summary>
+    public int AtomicStatus = (int)GStatus.Idle;
+
+    public GStatus Status => (GStatus)Volatile.Read(ref AtomicStatus);
+
+    /// <summary>Link for the global run queue and free lists (sched.runq, gFree). Owned by whoever holds the list.</summary>
+    public G? SchedLink;
+
+    /// <summary>The M running it, while Running.</summary>
+    public M? M;
+
+    /// <summary>The boxed root state machine; kept across reuse like Go keeps a dead G's stack.</summary>
+    public GBody? Body;
+
+    /// <summary>The innermost suspended GoFrame to resume, or null to resume <see cref="Body"/>.</summary>
+    public IResumable? Top;
+
+    /// <summary>What the last MoveNext asked for; written by awaiters on the running M.</summary>
+    public GOutcome Outcome;
+
+    /// <summary>The lock(s) to release once the park is published (gopark's unlockf and lock).</summary>
+    public IParkUnlock? ParkUnlock;
+
+    public WaitReason WaitReason;
+
+    /// <summary>Set (by sysmon, or by Go.Work's own check) to ask the goroutine to yield at its next await.</summary>
+    public volatile bool Preempt;
+
+    /// <summary>CPU work (ns) still owed by Go.Work when it was preempted; the M finishes it before resuming the body.</summary>
+    public long WorkRemainingNs;
+
+    /// <summary>The sudog that woke a select (gp.param), set by the waker under the channel lock.</summary>
+    public Sudog? Param;
+
+    /// <summary>Select race flag (g.selectDone): the first waker to CAS 0->1 wins.</summary>
+    public int SelectDone;
+
+    /// <summary>A sudog of the last element type used, reused by the next blocking channel op (acquireSudog's cache).</summary>
+    public Sudog? SudogCache;
+
+    /// <summary>The goroutine's select scratch space, reused by its next select.</summary>
+    internal Select? SelectCache;
+
+    /// <summary>Unrecovered exception, set when Outcome is Panic.</summary>
+    public Exception? Panic;
+
+    /// <summary>The main goroutine of GoRuntime.Run: its exit ends the run.</summary>
+    public bool IsMain;
+
+    /// <summary>Time it became runnable (for scheduling latency).</summary>
+    public long RunnableSince;
+}
+
+/// <summary>The lock a park releases once the goroutine's frames have unwound (gopark's unlockf).</summary>
+internal interface IParkUnlock
+{
+    void ParkUnlock();
+}
+
+internal static class GExtensions
+{
+    /// <summary>A sudog for a blocking op on a Chan&lt;T&gt;: the G's cached one if it has the type. Mirrors acquireSudog.</summary>
+    public static Sudog<T> AcquireSudog<T>(this G gp)
+    {
+        if (gp.SudogCache is Sudog<T> s) gp.SudogCache = null;
+        else s = new Sudog<T>();
+        s.G = gp;
+        s.IsSelect = false;
+        s.Success = false;
+        return s;
+    }
+
+    /// <summary>Returns a sudog to the G's cache. Mirrors releaseSudog.</summary>
+    public static void ReleaseSudog<T>(this G gp, Sudog<T> s)
+    {
+        if (s.InQueue) GoRuntime.Throw("releaseSudog: sudog still on a wait queue");
+        s.Elem = default!;
+        gp.Param = null;
+        gp.SudogCache = s;
+    }
+
+    /// <summary>
+    /// Records a park for the M to publish once the frames unwind (gopark): the lock to release
+    /// and why. The caller holds that lock and returns false from its awaiter's IsCompleted.
+    /// </summary>
+    public static void Park(this G gp, IParkUnlock? unlock, WaitReason reason)
+    {
+        gp.ParkUnlock = unlock;
+        gp.WaitReason = reason;
+        gp.Outcome = GOutcome.Park;
+    }
+
+    /// <summary>
+    /// Cooperative preemption at a runtime await: if the G was asked to yield, the completed
+    /// operation's awaiter reports "not completed" and the M puts the G on the global queue; the
+    /// result is still in the awaiter when the body resumes.
+    /// </summary>
+    public static bool YieldIfPreempted(this G gp)
+    {
+        if (!gp.Preempt) return false;
+        gp.Preempt = false;
+        gp.Outcome = GOutcome.Preempted;
+        return true;
+    }
+}

@@ -1,0 +1,394 @@
+// GoRuntime: one scheduler instance, its lifecycle and its public API.
+//
+// A runtime is an object, not a process-wide global: a notebook starts, stops and restarts many
+// in one kernel, and may run two side by side. Start creates the Ps; Ms (threads) are created on
+// demand by startm, as in Go. Stop ends every thread the runtime started and drops every
+// goroutine: nothing leaks into the host process (a test runs 200 start/stop cycles).
+//
+// A run ends in one of three ways: the main goroutine returns (Go's exit(0): goroutines still
+// alive are dropped), a goroutine panics (an exception escapes its body), or checkdead finds
+// every goroutine blocked with nothing that can wake it. The last two are reported as errors with
+// Go's wording, and the host keeps running.
+using GoSched.Internal;
+using GoSched.Observability;
+
+namespace GoSched;
+
+/// <summary>A Go-style scheduler: Gs on Ms on Ps. Thread-safe; see the class essay in GoRuntime.cs.</summary>
+public sealed partial class GoRuntime : IDisposable
+{
+    private static int s_nextId;
+    [ThreadStatic] private static GoRuntime? t_spawnTarget;
+
+    private readonly int _id = Interlocked.Increment(ref s_nextId);
+    private readonly GoConfig _config;
+    private readonly int _gomaxprocs;
+    private readonly P[] _allp;
+    private readonly PMask _idlepMask;
+    private readonly RandomOrder _stealOrder;
+    private readonly Sched _sched = new();
+    private readonly List<M> _allm = new(); // under sched.lock
+    private readonly object _allgsLock = new();
+    private readonly List<G> _allgs = new(); // under _allgsLock
+    private G[] _allgsArr = new G[64];       // lock-free view for the sampler: written under _allgsLock
+    private int _allgsLen;
+    private FastRand _hostRand;
+
+    private volatile bool _started;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+    private Exception? _fatal;
+    private int _threadsAlive;
+    private readonly ManualResetEventSlim _runEnded = new(false);
+    private int _outsidePending;
+    private int _externalWaits;
+    private bool _mainPending; // the next host spawn is Run's main goroutine
+    private long _hostGStarted;
+    private long _startNs;
+    private long _endNs;
+    private Sampler? _sampler;
+
+    /// <summary>Creates a runtime with the given knobs (validated here).</summary>
+    public GoRuntime(GoConfig? config = null)
+    {
+        _config = (config ?? new GoConfig()).Validate();
+        _gomaxprocs = _config.Gomaxprocs;
+        _allp = new P[_gomaxprocs];
+        for (int i = 0; i < _gomaxprocs; i++) _allp[i] = new P(i, _config.LocalRunqSize);
+        _idlepMask = new PMask(_gomaxprocs);
+        _stealOrder = new RandomOrder((uint)_gomaxprocs);
+        _hostRand = new FastRand(SeedFor(-1));
+        Recording = new Recording("gosched", "custom", _config.ToString());
+    }
+
+    /// <summary>The knobs this runtime runs with.</summary>
+    public GoConfig Config => _config;
+
+    /// <summary>A number unique in this process, for thread names and labels.</summary>
+    public int Id => _id;
+
+    /// <summary>What the sampler and schedtrace have recorded so far.</summary>
+    public Recording Recording { get; private set; }
+
+    /// <summary>Where schedtrace lines go as well as into the recording (e.g. Console.Out); null: recording only.</summary>
+    public TextWriter? SchedTraceOut { get; set; }
+
+    /// <summary>True between Start and Stop.</summary>
+    public bool IsRunning => _started && !_stopped;
+
+    /// <summary>The error that stopped the runtime (panic, deadlock, invariant), if any.</summary>
+    public Exception? Error => Volatile.Read(ref _fatal);
+
+    /// <summary>Names the recording's workload (before Start).</summary>
+    public GoRuntime WithWorkloadName(string workload)
+    {
+        if (_started) throw new InvalidOperationException("the workload name is set before Start");
+        Recording = new Recording("gosched", workload, _config.ToString());
+        return this;
+    }
+
+    /// <summary>Creates the Ps (all idle) and starts the sampler. Ms start on demand.</summary>
+    public GoRuntime Start()
+    {
+        lock (_sched.Lock)
+        {
+            if (_started) throw new InvalidOperationException("runtime already started");
+            _started = true;
+            _startNs = Clock.Nanotime();
+            for (int i = _gomaxprocs - 1; i >= 0; i--) PIdlePut(_allp[i]);
+        }
+        if (_config.SamplePeriodNs > 0 || _config.SchedTraceNs > 0)
+        {
+            _sampler = new Sampler(this, _startNs);
+            _sampler.Start();
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// Starts a goroutine from outside the runtime (a notebook cell, a test): `go body()`.
+    /// It goes to the global queue and an idle P is woken. Returns its goroutine id.
+    /// </summary>
+    public long Go(Func<GoTask> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (!_started) Start();
+        if (_stopping) throw new InvalidOperationException("the runtime is stopping" + (_fatal != null ? $": {_fatal.Message}" : ""));
+        var previous = t_spawnTarget;
+        t_spawnTarget = this;
+        try { return body().Goid; }
+        finally { t_spawnTarget = previous; }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="main"/> as the main goroutine until it returns (or panics, or the
+    /// program deadlocks, or <paramref name="timeout"/> passes), then stops the runtime and returns
+    /// what happened. Never throws for the goroutines' errors: they are in the result.
+    /// </summary>
+    public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null)
+    {
+        if (_started) throw new InvalidOperationException("Run starts the runtime itself; use Go() on a started runtime");
+        Start();
+        var previous = t_spawnTarget;
+        t_spawnTarget = this;
+        _mainPending = true;
+        try { main(); }
+        finally { t_spawnTarget = previous; _mainPending = false; }
+
+        Exception? timeoutError = null;
+        if (!_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan))
+            timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; stopped");
+        var stopError = StopCore(TimeSpan.FromSeconds(10));
+        return BuildResult(timeoutError ?? Error ?? stopError);
+    }
+
+    /// <summary><see cref="Run"/> on a dedicated thread (no thread-pool thread runs scheduler code).</summary>
+    public Task<RunResult> RunAsync(Func<GoTask> main, TimeSpan? timeout = null)
+    {
+        var tcs = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var t = new Thread(() =>
+        {
+            try { tcs.SetResult(Run(main, timeout)); }
+            catch (Exception e) { tcs.SetException(e); }
+        }) { IsBackground = true, Name = $"gosched-{_id}-run" };
+        t.Start();
+        return tcs.Task;
+    }
+
+    /// <summary>Stops every M and the sampler; drops all goroutines. Safe to call twice.</summary>
+    public void Stop()
+    {
+        var e = StopCore(TimeSpan.FromSeconds(10));
+        if (e != null) throw e;
+    }
+
+    public void Dispose() => StopCore(TimeSpan.FromSeconds(10));
+
+    /// <summary>Counters and gauges right now (racy reads, like schedtrace).</summary>
+    public RuntimeStats Stats()
+    {
+        long started = Interlocked.Read(ref _hostGStarted), finished = 0, steals = 0, stolen = 0;
+        foreach (var p in _allp) { started += p.GStarted; finished += p.GFinished; steals += p.Counters.StealOps; stolen += p.Counters.StolenGs; }
+        return new RuntimeStats(_gomaxprocs, started, finished, steals, stolen,
+            Volatile.Read(ref _sched.RunqSize), Volatile.Read(ref _sched.NPIdle), Volatile.Read(ref _sched.NmSpinning),
+            (int)Interlocked.Read(ref _sched.MNext), Volatile.Read(ref _threadsAlive));
+    }
+
+    internal P[] AllP => _allp;
+    internal Sched SchedState => _sched;
+    internal long StartNs => _startNs;
+    internal int ThreadsAlive => Volatile.Read(ref _threadsAlive);
+    internal bool Stopping => _stopping;
+
+    /// <summary>All Gs ever allocated (lock-free view; length read after the array).</summary>
+    internal ReadOnlySpan<G> AllGs()
+    {
+        var arr = Volatile.Read(ref _allgsArr);
+        int n = Math.Min(Volatile.Read(ref _allgsLen), arr.Length);
+        return arr.AsSpan(0, n);
+    }
+
+    internal IReadOnlyList<M> AllMSnapshot() { lock (_sched.Lock) return _allm.ToArray(); }
+
+    private Exception? StopCore(TimeSpan timeout)
+    {
+        if (M.t_current?.Runtime == this)
+            throw new GoUsageException("a runtime cannot be stopped from one of its own goroutines");
+        lock (_sched.Lock)
+        {
+            if (!_started || _stopped) return null;
+            _stopping = true;
+            WakeIdleMsLocked();
+        }
+        _runEnded.Set();
+        Exception? error = null;
+        if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
+        {
+            var stuck = AllMSnapshot().Where(m => m.Thread is { IsAlive: true })
+                .Select(m => $"M{m.Id} (goroutine {m.CurG?.Goid.ToString() ?? "none"})");
+            error = new TimeoutException(
+                $"runtime stop: threads still running after {timeout.TotalSeconds:0} s: {string.Join(", ", stuck)}; " +
+                "a goroutine is running code that never awaits the runtime");
+        }
+        _sampler?.Stop();
+        _endNs = Clock.Nanotime();
+        Recording.WallNs = _endNs - _startNs;
+        Recording.Counters = _allp.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
+            p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
+        lock (_sched.Lock)
+        {
+            _stopped = true;
+            if (error == null) foreach (var m in _allm) m.Park.Dispose();
+        }
+        ReleaseGoroutines();
+        return error;
+    }
+
+    /// <summary>Drops every reference to goroutine state so a stopped runtime holds nothing alive.</summary>
+    private void ReleaseGoroutines()
+    {
+        lock (_allgsLock)
+        {
+            foreach (var gp in _allgs) { gp.Body?.Clear(); gp.Body = null; gp.Top = null; gp.SchedLink = null; gp.SudogCache = null; gp.SelectCache = null; gp.Panic = null; }
+            _allgs.Clear();
+            _allgsArr = Array.Empty<G>();
+            _allgsLen = 0;
+        }
+        lock (_sched.Lock)
+        {
+            _sched.RunqHead = _sched.RunqTail = null;
+            _sched.GFreeWithBody = _sched.GFreeNoBody = null;
+            foreach (var p in _allp) { Array.Clear(p.Runq); p.RunNext = null; p.GFreeHead = null; }
+        }
+    }
+
+    /// <summary>Wakes every idle M so it sees _stopping and exits. sched.lock must be held.</summary>
+    private void WakeIdleMsLocked()
+    {
+        AssertLockHeld(_sched.Lock);
+        while (MGet() is { } m) m.Park.Wakeup();
+    }
+
+    /// <summary>Records the error that stops the runtime (the first one wins) and starts stopping.</summary>
+    internal void Fatal(Exception e)
+    {
+        lock (_sched.Lock) FatalNoThrow(e);
+    }
+
+    /// <summary>Fatal for callers that already hold sched.lock (checkdead).</summary>
+    private void FatalNoThrow(Exception e)
+    {
+        Interlocked.CompareExchange(ref _fatal, e, null);
+        _stopping = true;
+        if (_sched.Lock.IsHeldByCurrentThread) WakeIdleMsLocked();
+        else lock (_sched.Lock) WakeIdleMsLocked();
+        _runEnded.Set();
+    }
+
+    private void MainExited() => _runEnded.Set();
+
+    private RunResult BuildResult(Exception? error)
+    {
+        var s = Stats();
+        return new RunResult(Recording, _config, Recording.WallNs, s.GoroutinesStarted, s.GoroutinesFinished, s.StealOps, s.StolenGoroutines, error);
+    }
+
+    // --- goroutine creation ---
+
+    /// <summary>The runtime an `async GoTask` call starts its goroutine on: the current M's, or the host's Go() caller's.</summary>
+    internal static GoRuntime SpawnTarget()
+    {
+        var m = M.t_current;
+        if (m != null) return m.Runtime;
+        return t_spawnTarget ?? throw new GoUsageException(
+            "a goroutine body (an async GoTask method) was called outside any goroutine; start it with runtime.Go(() => Body(...))");
+    }
+
+    /// <summary>The running goroutine, or a usage error naming what needed one.</summary>
+    internal static G CurrentG(string what)
+    {
+        var gp = M.t_current?.CurG;
+        return gp ?? throw new GoUsageException($"{what} can only run inside a goroutine");
+    }
+
+    internal static GoUsageException ForeignAwait<TAwaiter>(TAwaiter awaiter) => new(
+        $"a goroutine awaited {typeof(TAwaiter).FullName}, which the runtime cannot resume. " +
+        "Inside goroutines await only runtime operations (channels, Go.Sleep/Work/Gosched, WaitGroup, Mutex, GoFrame helpers); " +
+        "for a .NET Task use `await Go.Await(task)`.");
+
+    internal static GoUsageException DirectOnCompleted() => new("runtime awaiters are resumed by the scheduler; OnCompleted is not supported");
+
+    /// <summary>
+    /// Creates a G running the given state machine and puts it on the run queue: the current P's
+    /// runnext (then wakep) from a goroutine, the global queue from outside. Mirrors runtime.newproc/newproc1.
+    /// </summary>
+    internal long NewProc<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : System.Runtime.CompilerServices.IAsyncStateMachine
+    {
+        if (_stopping) throw new InvalidOperationException("the runtime is stopping" + (_fatal != null ? $": {_fatal.Message}" : ""));
+        M? mp = M.t_current;
+        P? pp = mp != null && mp.Runtime == this ? mp.P : null;
+        G? newg = pp != null ? GFGet(pp) : GFGetGlobal();
+        if (newg == null)
+        {
+            newg = new G(this);
+            CasGStatus(newg, GStatus.Idle, GStatus.Dead);
+            AllGAdd(newg);
+        }
+        if (newg.Body is not GBody<TStateMachine> body)
+        {
+            body = new GBody<TStateMachine>();
+            newg.Body = body;
+        }
+        body.StateMachine = stateMachine;
+        newg.Top = null;
+        if (pp == null && _mainPending) { _mainPending = false; newg.IsMain = true; }
+        newg.Goid = pp != null ? NextGoid(pp) : Interlocked.Increment(ref _sched.GoidGen);
+        CasGStatus(newg, GStatus.Dead, GStatus.Runnable);
+        if (pp != null)
+        {
+            pp.GStarted++;
+            RunqPut(pp, newg, next: true);
+            WakeP();
+        }
+        else
+        {
+            Interlocked.Increment(ref _hostGStarted);
+            InjectFromOutside(newg);
+        }
+        return newg.Goid;
+    }
+
+    /// <summary>goids come from sched.goidgen in batches of 16 per P (Go's _GoidCacheBatch).</summary>
+    private long NextGoid(P pp)
+    {
+        if (pp.GoidCache == pp.GoidCacheEnd)
+        {
+            pp.GoidCacheEnd = Interlocked.Add(ref _sched.GoidGen, 16) + 1;
+            pp.GoidCache = pp.GoidCacheEnd - 16;
+        }
+        return pp.GoidCache++;
+    }
+
+    private void AllGAdd(G gp)
+    {
+        lock (_allgsLock)
+        {
+            _allgs.Add(gp);
+            if (_allgsLen == _allgsArr.Length)
+            {
+                var bigger = new G[Math.Max(64, _allgsArr.Length * 2)];
+                _allgsArr.AsSpan(0, _allgsLen).CopyTo(bigger);
+                Volatile.Write(ref _allgsArr, bigger);
+            }
+            _allgsArr[_allgsLen] = gp;
+            Volatile.Write(ref _allgsLen, _allgsLen + 1);
+        }
+    }
+
+    /// <summary>Counts a wait on something outside the runtime (a .NET task) that will ready a G: checkdead must not fire meanwhile.</summary>
+    internal void AddExternalWait(int delta)
+    {
+        if (Interlocked.Add(ref _externalWaits, delta) == 0 && delta < 0) RecheckDead();
+    }
+}
+
+/// <summary>Counters and gauges of a runtime at one instant.</summary>
+public sealed record RuntimeStats(
+    int Gomaxprocs, long GoroutinesStarted, long GoroutinesFinished, long StealOps, long StolenGoroutines,
+    int GlobalRunq, int IdleProcs, int SpinningThreads, int Threads, int ThreadsAlive);
+
+/// <summary>What a run did: its recording, its figures, and the error that ended it if any.</summary>
+public sealed record RunResult(
+    Recording Recording, GoConfig Config, long WallNs, long GoroutinesStarted, long GoroutinesFinished,
+    long StealOps, long StolenGoroutines, Exception? Error)
+{
+    /// <summary>True if main returned and nothing went wrong.</summary>
+    public bool Succeeded => Error == null;
+
+    /// <summary>Throws the run's error, if any.</summary>
+    public RunResult EnsureSuccess()
+    {
+        if (Error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Error);
+        return this;
+    }
+}

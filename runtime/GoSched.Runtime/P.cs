@@ -1,0 +1,83 @@
+// P: a processor, the resource an M must hold to run goroutines.
+//
+// Each P owns a local run queue: a ring of LocalRunqSize slots plus the runnext slot (RunQueue.cs
+// has the algorithms and who may call which). Its counters are plain fields written only by the M
+// that owns the P; the sampler and the end-of-run summary read them racily (a torn read of a
+// 64-bit field cannot happen on the 64-bit platforms we run on).
+using System.Runtime.InteropServices;
+
+namespace GoSched;
+
+/// <summary>Mirrors runtime.p (runtime2.go).</summary>
+internal sealed class P
+{
+    public P(int id, int runqSize)
+    {
+        Id = id;
+        Runq = new G?[runqSize];
+        RunqMask = (uint)runqSize - 1;
+    }
+
+    public readonly int Id;
+
+    /// <summary>PStatus as int. Changed only by the owning M, or under sched.lock while the P is idle.</summary>
+    public int Status = (int)PStatus.Idle;
+
+    /// <summary>Link on the idle-P list (sched.pidle); owned by sched.lock.</summary>
+    public P? Link;
+
+    /// <summary>The M that owns this P (back-link), null while idle.</summary>
+    public M? M;
+
+    /// <summary>Incremented on every scheduler call that does not inherit the time slice.</summary>
+    public long SchedTick;
+
+    /// <summary>Incremented on every system call (a later issue).</summary>
+    public long SyscallTick;
+
+    /// <summary>The SchedTick Go.Work last saw, and when it first saw it (its view of the time slice's start).</summary>
+    public long WorkTick = -1, SliceStart;
+
+    /// <summary>When SchedTick last changed; with SchedTick, what sysmon uses to decide preemption.</summary>
+    public long SchedWhen;
+
+    // --- Local run queue (RunQueue.cs). Accessed without locks. ---
+    /// <summary>Consumer index: advanced by the owner (runqget) and by stealers (runqgrab), CAS-release.</summary>
+    public uint RunqHead;
+    /// <summary>Producer index: advanced only by the owner, store-release.</summary>
+    public uint RunqTail;
+    public readonly G?[] Runq;
+    public readonly uint RunqMask;
+    /// <summary>
+    /// If non-null, the next G to run, ahead of the ring: a G readied by the running G inherits the rest
+    /// of the time slice. Written by the owner, CAS-cleared by stealers on their last try.
+    /// </summary>
+    public G? RunNext;
+
+    // --- Free Gs (GFree.cs). Owner only. ---
+    public G? GFreeHead;
+    public int GFreeCount;
+
+    // --- goid cache (newproc). Owner only. ---
+    public long GoidCache;
+    public long GoidCacheEnd;
+
+    // --- Counters (Counters.cs reads them). Owner only. ---
+    public PCounters Counters;
+
+    /// <summary>Goroutines created/finished by Ms holding this P (for status counts without a lock).</summary>
+    public long GStarted, GFinished;
+}
+
+/// <summary>Per-P counters: plain fields written only by the P's owner M.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PCounters
+{
+    public long StealOps;       // successful runqsteal calls by this P
+    public long StolenGs;       // goroutines taken by those steals
+    public long RunNextHits;    // runqget served from runnext
+    public long GlobalRunqTakes;// globrunqget calls that returned a G
+    public long Spins;          // times the M holding this P became spinning
+    public long Parks;          // goroutines parked by this P's M
+    public long Preempts;       // goroutines asked to yield by preemption
+}

@@ -1,0 +1,430 @@
+// Goroutine scheduler: the M loop (schedule, findRunnable, execute) and the goroutine lifecycle.
+//
+// The scheduler's job is to distribute ready-to-run goroutines over worker threads. Its three
+// entities are Go's: G (goroutine, G.cs), M (worker thread, M.cs) and P (processor, P.cs): an M
+// needs a P to run goroutines, there are exactly GOMAXPROCS Ps, and an M without work gives its P
+// back and parks (Park.cs).
+//
+// How a goroutine runs here. A goroutine body is a compiler-made async state machine; "running"
+// it is one call of MoveNext on an M's thread. The body runs until it awaits a runtime primitive
+// that must block (a channel op, a sema, Go.Gosched). That awaiter does the whole operation in
+// IsCompleted: if it must block, it enqueues the G's sudog, records the park on the G (Outcome =
+// Park, and the lock to release) and returns false *keeping the lock*. The body's frames then
+// unwind back to this file's RunG, which publishes the park: status Running->Waiting, drop the
+// G from the M, and only then release the lock (gopark's park_m and its unlockf). Publishing
+// earlier, from inside OnCompleted, would race: a waker on another M could resume the G while this
+// M is still inside its frames. After the release, any M that dequeues the sudog may ready the G
+// (Waiting->Runnable, runqput into the waker's runnext, wakep).
+//
+// A finished GoFrame (a helper call that suspended) does not call its parent inline: it sets the
+// parent as the G's resume point and asks the M loop to continue, so deep await chains never grow
+// the native stack.
+//
+// Where the later issues slot in: findRunnable checks timers first (checkTimers), polls the
+// network without blocking before stealing, steals timers on stealWork's last pass, and blocks in
+// netpoll until the earliest timer instead of stopm. Each place is marked below.
+using GoSched.Internal;
+
+namespace GoSched;
+
+public sealed partial class GoRuntime
+{
+    /// <summary>Entry point of every M's thread. Mirrors runtime.mstart0/mstart1.</summary>
+    private void MStart(M mp)
+    {
+        M.t_current = mp;
+        try
+        {
+            P pp = mp.NextP ?? throw new RuntimeInvariantException("mstart: m has no p");
+            mp.NextP = null;
+            AcquireP(mp, pp);
+            if (mp.Spinning) mp.P!.Counters.Spins++;
+            Schedule(mp);
+        }
+        catch (Exception e)
+        {
+            Fatal(e is RuntimeInvariantException or GoUsageException ? e : new RuntimeInvariantException($"M{mp.Id}: {e}"));
+        }
+        finally
+        {
+            // A stopping runtime: give back the P (for the final counters) and leave.
+            if (mp.P is { } p) { mp.P = null; p.M = null; }
+            if (mp.Spinning) { mp.Spinning = false; Interlocked.Decrement(ref _sched.NmSpinning); }
+            M.t_current = null;
+            Interlocked.Decrement(ref _threadsAlive);
+        }
+    }
+
+    /// <summary>
+    /// One round of the scheduler, forever: find a runnable goroutine and execute it.
+    /// Returns only when the runtime stops. Mirrors runtime.schedule.
+    /// </summary>
+    private void Schedule(M mp)
+    {
+        while (!_stopping)
+        {
+            P pp = mp.P!;
+            // Safety check: if we are spinning, the run queue should be empty.
+            if (mp.Spinning && (Volatile.Read(ref pp.RunNext) != null || Volatile.Read(ref pp.RunqHead) != Volatile.Read(ref pp.RunqTail)))
+                Throw("schedule: spinning with local work");
+
+            G? gp = FindRunnable(mp, out bool inheritTime); // blocks until work is available
+            if (gp == null) return; // stopping
+
+            // This M is going to run a goroutine and is no longer spinning: if it was, it may
+            // need to start another spinning M (resetspinning).
+            if (mp.Spinning) ResetSpinning(mp);
+
+            // Locked goroutines (startlockedm) slot in here: the locked-threads issue.
+            Execute(mp, gp, inheritTime);
+        }
+    }
+
+    /// <summary>
+    /// Finds a runnable goroutine to execute: local queue, global queue, stealing; parks the M when
+    /// there is none. Returns null only when the runtime stops. Mirrors runtime.findRunnable (Go 1.21).
+    /// </summary>
+    private G? FindRunnable(M mp, out bool inheritTime)
+    {
+        inheritTime = false;
+    top:
+        if (_stopping) return null;
+        P pp = mp.P!;
+        // Timers: checkTimers(pp, now) goes here (the timers issue).
+
+        // Check the global runnable queue once in a while to ensure fairness. Otherwise two
+        // goroutines can completely occupy the local runqueue by constantly respawning each other.
+        if (pp.SchedTick % _config.GlobalRunqCheckInterval == 0 && Volatile.Read(ref _sched.RunqSize) > 0)
+        {
+            G? g1;
+            lock (_sched.Lock) g1 = GlobRunqGet(pp, 1);
+            if (g1 != null) return g1;
+        }
+
+        // local runq
+        G? gp = RunqGet(pp, out inheritTime);
+        if (gp != null) return gp;
+
+        // global runq
+        if (Volatile.Read(ref _sched.RunqSize) != 0)
+        {
+            lock (_sched.Lock) gp = GlobRunqGet(pp, 0);
+            if (gp != null) return gp;
+        }
+
+        // Non-blocking netpoll goes here (the netpoll issue).
+
+        // Spinning Ms: steal work from other Ps. Limit the number of spinning Ms to half the
+        // number of busy Ps: this is necessary to prevent excessive CPU consumption when
+        // GOMAXPROCS>>1 but the program parallelism is low.
+        if (mp.Spinning || 2 * Volatile.Read(ref _sched.NmSpinning) < _gomaxprocs - Volatile.Read(ref _sched.NPIdle))
+        {
+            if (!mp.Spinning) mp.BecomeSpinning(_sched);
+            gp = StealWork(mp, pp, out bool newWork);
+            if (gp != null) return gp; // Successfully stole.
+            if (newWork) goto top;     // There may be new timer or GC work; restart to discover.
+        }
+
+        // We have nothing to do. Before we drop our P, make a snapshot of the allp slice and the
+        // idle mask: the re-check below must use what was true when we still held a P.
+        var allpSnapshot = _allp;
+        var idlepMaskSnapshot = _idlepMask.Snapshot();
+
+        // return P and block
+        lock (_sched.Lock)
+        {
+            if (_stopping) return null;
+            if (_sched.RunqSize != 0)
+            {
+                gp = GlobRunqGet(pp, 0);
+                return gp;
+            }
+            if (!mp.Spinning && Volatile.Read(ref _sched.NeedSpinning) == 1)
+            {
+                // See "Delicate dance" below, and Park.cs.
+                mp.BecomeSpinning(_sched);
+                goto top;
+            }
+            if (ReleaseP(mp) != pp) Throw("findrunnable: wrong p");
+            PIdlePut(pp);
+        }
+
+        // Delicate dance: this M goes from spinning to non-spinning, possibly at the same time as
+        // new work is submitted. We must drop nmspinning first and then check all sources again
+        // (with a fence in between: Interlocked is one). If we did it the other way around, a
+        // submitter could see nmspinning != 0 and wake nobody while we park with work queued.
+        // Only the last spinning M strictly needs the re-check, but the count may be transiently
+        // high, so every spinning M does it (go.dev/issue/43997).
+        bool wasSpinning = mp.Spinning;
+        if (mp.Spinning)
+        {
+            mp.Spinning = false;
+            if (Interlocked.Decrement(ref _sched.NmSpinning) < 0) Throw("findrunnable: negative nmspinning");
+
+            // Check global and P runqueues again.
+            lock (_sched.Lock)
+            {
+                if (_sched.RunqSize != 0)
+                {
+                    P? pp2 = PIdleGetSpinning();
+                    if (pp2 != null)
+                    {
+                        gp = GlobRunqGet(pp2, 0);
+                        if (gp == null) Throw("global runq empty with non-zero runqsize");
+                        AcquireP(mp, pp2);
+                        mp.BecomeSpinning(_sched);
+                        return gp;
+                    }
+                }
+            }
+
+            P? pp3 = CheckRunqsNoP(allpSnapshot, idlepMaskSnapshot);
+            if (pp3 != null)
+            {
+                AcquireP(mp, pp3);
+                mp.BecomeSpinning(_sched);
+                goto top;
+            }
+            // Timers: checkTimersNoP (the timers issue).
+        }
+        _ = wasSpinning; // the netpoll issue uses it (a spinning M that polled must not block)
+
+        // Blocking netpoll until the next timer goes here (the netpoll issue); until then, park.
+        if (!StopM(mp)) return null;
+        goto top;
+    }
+
+    /// <summary>
+    /// Schedules gp to run on the current M and runs it until it parks, yields or exits.
+    /// inheritTime: gp inherits the remaining time slice (it came from runnext), so schedtick does
+    /// not advance. Mirrors runtime.execute (plus gogo: the MoveNext calls).
+    /// </summary>
+    private void Execute(M mp, G gp, bool inheritTime)
+    {
+        P pp = mp.P!;
+        mp.CurG = gp;
+        gp.M = mp;
+        CasGStatus(gp, GStatus.Runnable, GStatus.Running);
+        gp.Preempt = false;
+        if (!inheritTime) pp.SchedTick++;
+
+        while (true)
+        {
+            GOutcome outcome;
+            if (gp.WorkRemainingNs > 0 && !GoSched.Go.DoPendingWork(gp, pp))
+            {
+                outcome = GOutcome.Preempted;
+            }
+            else
+            {
+                gp.Outcome = GOutcome.None;
+                (gp.Top ?? gp.Body!).MoveNext();
+                outcome = gp.Outcome;
+            }
+
+            switch (outcome)
+            {
+                case GOutcome.Continue:
+                    continue;
+                case GOutcome.Park:
+                    ParkM(mp, gp);
+                    return;
+                case GOutcome.Yield:
+                case GOutcome.Preempted:
+                    GoschedM(mp, gp, outcome == GOutcome.Preempted);
+                    return;
+                case GOutcome.Exit:
+                    GoExit0(mp, gp);
+                    return;
+                case GOutcome.Panic:
+                    {
+                        var ex = gp.Panic!;
+                        // Record the error before goexit: if gp is main, its exit ends the run.
+                        Fatal(ex is RuntimeInvariantException ? ex : new GoroutinePanicException(gp.Goid, ex));
+                        GoExit0(mp, gp);
+                        return;
+                    }
+                default:
+                    Fatal(new GoUsageException(
+                        $"goroutine {gp.Goid} returned to the scheduler without a runtime await (it awaited something the runtime does not resume)"));
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes a park recorded by an awaiter, now that gp's frames have unwound: Running->Waiting,
+    /// drop gp from the M, then release the awaiter's lock. After the release a waker may ready gp.
+    /// Mirrors runtime.park_m.
+    /// </summary>
+    private void ParkM(M mp, G gp)
+    {
+        CasGStatus(gp, GStatus.Running, GStatus.Waiting);
+        DropG(mp, gp);
+        mp.P!.Counters.Parks++;
+        var unlock = gp.ParkUnlock;
+        gp.ParkUnlock = null;
+        unlock?.ParkUnlock();
+    }
+
+    /// <summary>Puts gp on the global queue and schedules. Mirrors runtime.goschedImpl (gosched_m / gopreempt_m).</summary>
+    private void GoschedM(M mp, G gp, bool preempted)
+    {
+        CasGStatus(gp, GStatus.Running, GStatus.Runnable);
+        DropG(mp, gp);
+        gp.RunnableSince = 0;
+        lock (_sched.Lock) GlobRunqPut(gp);
+        if (preempted) mp.P!.Counters.Preempts++;
+        WakeP();
+    }
+
+    /// <summary>Finishes a goroutine: to Dead, onto the P's free list with its body kept. Mirrors runtime.goexit0.</summary>
+    private void GoExit0(M mp, G gp)
+    {
+        P pp = mp.P!;
+        CasGStatus(gp, GStatus.Running, GStatus.Dead);
+        DropG(mp, gp);
+        bool isMain = gp.IsMain;
+        gp.IsMain = false;
+        gp.Body?.Clear();
+        gp.Top = null;
+        gp.Param = null;
+        gp.Panic = null;
+        gp.Preempt = false;
+        gp.WorkRemainingNs = 0;
+        gp.WaitReason = WaitReason.Zero;
+        pp.GFinished++;
+        GFPut(pp, gp);
+        if (isMain) MainExited();
+    }
+
+    private static void DropG(M mp, G gp)
+    {
+        gp.M = null;
+        mp.CurG = null;
+    }
+
+    /// <summary>
+    /// Marks gp ready to run: Waiting->Runnable, into the current P's runnext (it inherits the
+    /// waker's time slice), then wakep. From a thread with no P (a .NET task completion), gp goes
+    /// to the global queue. Mirrors runtime.ready (goready).
+    /// </summary>
+    internal void Ready(G gp)
+    {
+        CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
+        M? mp = M.t_current;
+        if (mp != null && mp.Runtime == this && mp.P is { } pp)
+        {
+            RunqPut(pp, gp, next: true);
+            WakeP();
+        }
+        else
+        {
+            InjectFromOutside(gp);
+        }
+    }
+
+    /// <summary>
+    /// Queues a runnable G from a thread that holds no P (the host, a .NET task completion).
+    /// Differs from Go: there, only Ms make Gs runnable, so checkdead always sees the submitter as
+    /// a running M; here the submitter is counted in _outsidePending until wakep is done, and
+    /// checkdead treats it as running. Mirrors runtime.injectglist for a single G.
+    /// </summary>
+    internal void InjectFromOutside(G gp)
+    {
+        Interlocked.Increment(ref _outsidePending);
+        try
+        {
+            lock (_sched.Lock) GlobRunqPut(gp);
+            StartM(null, false); // like injectglist: start an M for the new work if a P is idle
+        }
+        finally { if (Interlocked.Decrement(ref _outsidePending) == 0) RecheckDead(); }
+    }
+
+    /// <summary>
+    /// checkdead skipped while a thread outside the runtime was readying a G: once that thread is
+    /// done, check again if every M went idle meanwhile (no M would otherwise check).
+    /// </summary>
+    internal void RecheckDead()
+    {
+        if (_stopping || Volatile.Read(ref _sched.NmIdle) != Interlocked.Read(ref _sched.MNext)) return;
+        lock (_sched.Lock)
+        {
+            if (_sched.MNext - _sched.NmIdle == 0) CheckDead();
+        }
+    }
+
+    /// <summary>
+    /// The one gate for G status changes: an illegal move throws. Mirrors runtime.casgstatus.
+    /// </summary>
+    internal static void CasGStatus(G gp, GStatus oldval, GStatus newval)
+    {
+        if (Interlocked.CompareExchange(ref gp.AtomicStatus, (int)newval, (int)oldval) != (int)oldval)
+            Throw($"casgstatus: goroutine {gp.Goid} from {oldval} to {newval}, but status is {gp.Status}");
+    }
+
+    /// <summary>
+    /// Called with sched.lock held when an M goes idle: if no M is running, no goroutine can ever
+    /// become runnable again, and goroutines that wait are deadlocked. Mirrors runtime.checkdead.
+    /// </summary>
+    private void CheckDead()
+    {
+        AssertLockHeld(_sched.Lock);
+        if (_stopping || _fatal != null) return;
+        long run = _sched.MNext - _sched.NmIdle;
+        if (run > 0) return;
+        if (run < 0) Throw("checkdead: inconsistent counts");
+        if (Volatile.Read(ref _outsidePending) > 0 || Volatile.Read(ref _externalWaits) > 0) return;
+
+        int waiting = 0;
+        var blocked = new List<string>();
+        lock (_allgsLock)
+        {
+            foreach (var gp in _allgs)
+            {
+                switch (gp.Status)
+                {
+                    case GStatus.Waiting:
+                        waiting++;
+                        if (blocked.Count < 64) blocked.Add($"goroutine {gp.Goid} [{gp.WaitReason.Text()}]");
+                        break;
+                    case GStatus.Runnable:
+                    case GStatus.Running:
+                    case GStatus.Syscall:
+                        Throw($"checkdead: runnable g (goroutine {gp.Goid} in status {gp.Status})");
+                        break;
+                }
+            }
+        }
+        // Differs from Go: no goroutines at all is an idle runtime (a notebook between runs), not
+        // "no goroutines (main called runtime.Goexit) - deadlock!".
+        if (waiting == 0) return;
+        // Timers and the netpoller (later issues) make a waiting runtime live: checked here.
+        FatalNoThrow(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
+    }
+
+    /// <summary>Go's throw: a broken invariant stops the runtime.</summary>
+    internal static void Throw(string message) => throw new RuntimeInvariantException(message);
+
+    private static void AssertLockHeld(Lock l)
+    {
+        if (!l.IsHeldByCurrentThread) Throw("assertLockHeld: lock not held");
+    }
+
+    /// <summary>The running M's random generator (the host's, when called from outside).</summary>
+    private ref FastRand CurrentRand()
+    {
+        M? mp = M.t_current;
+        if (mp != null && mp.Runtime == this) return ref mp.Rand;
+        return ref _hostRand;
+    }
+
+    /// <summary>The random generator of the M running gp.</summary>
+    internal ref FastRand RandOf(G gp) => ref gp.M!.Rand;
+
+    private ulong SeedFor(long mid)
+    {
+        ulong s = _config.Seed != 0 ? _config.Seed : (ulong)Random.Shared.NextInt64();
+        return s * 0x9E3779B97F4A7C15UL + (ulong)mid * 0xBF58476D1CE4E5B9UL + 1;
+    }
+}

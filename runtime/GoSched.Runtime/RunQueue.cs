@@ -1,0 +1,244 @@
+// Run queues: each P's local ring plus runnext, and the global queue.
+//
+// The local queue is a single-producer, multi-consumer ring (Go's runq). Only the P's owner M
+// writes RunqTail (runqput, runqsteal into its own ring) and runnext (runqput); any M may consume
+// from the head (runqget by the owner, runqgrab by thieves) by CAS on RunqHead. The pairing is the
+// classic one: the producer writes the slot, then store-releases the tail; a consumer load-acquires
+// head and tail, reads the slots, then CAS-releases the head, which commits the consumption. A
+// thief that read slots the owner has since overwritten fails its CAS and retries, so it never
+// returns a G twice.
+//
+// Ownership is in the method names' comments and in the check inside: the owner's methods assert
+// that the calling M holds the P (RunqPut, RunqGet), and the thief's (RunqGrab) may be called from
+// any M.
+//
+// The global queue is a linked list through G.SchedLink, under sched.lock.
+namespace GoSched;
+
+public sealed partial class GoRuntime
+{
+    /// <summary>
+    /// Tries to put gp on the local runnable queue. If next, gp goes into runnext and the old runnext
+    /// is kicked to the tail of the ring. If the ring is full, half of it plus gp move to the global
+    /// queue. Executed only by the owner P. Mirrors runtime.runqput.
+    /// </summary>
+    internal void RunqPut(P pp, G gp, bool next)
+    {
+        if (!_config.RunNext) next = false;
+        if (_config.RandomizeScheduler && next && CurrentRand().Next(2) == 0) next = false;
+
+        if (next)
+        {
+            G? oldNext;
+            do { oldNext = Volatile.Read(ref pp.RunNext); }
+            while (Interlocked.CompareExchange(ref pp.RunNext, gp, oldNext) != oldNext);
+            if (oldNext == null) return;
+            // Kick the old runnext out to the regular run queue.
+            gp = oldNext;
+        }
+
+        while (true)
+        {
+            uint h = Volatile.Read(ref pp.RunqHead); // load-acquire, synchronize with consumers
+            uint t = pp.RunqTail;
+            if (t - h < (uint)pp.Runq.Length)
+            {
+                pp.Runq[t & pp.RunqMask] = gp;
+                Volatile.Write(ref pp.RunqTail, t + 1); // store-release, makes the item available for consumption
+                return;
+            }
+            if (RunqPutSlow(pp, gp, h, t)) return;
+            // The queue is not full now (a thief took some), so the put above must succeed.
+        }
+    }
+
+    /// <summary>
+    /// Moves half of the full local ring plus gp to the global queue in one batch.
+    /// Executed only by the owner P. Mirrors runtime.runqputslow.
+    /// </summary>
+    private bool RunqPutSlow(P pp, G gp, uint h, uint t)
+    {
+        uint n = (t - h) / 2;
+        if (n != (uint)pp.Runq.Length / 2) Throw("runqputslow: queue is not full");
+        var batch = new G[n + 1];
+        for (uint i = 0; i < n; i++) batch[i] = pp.Runq[(h + i) & pp.RunqMask]!;
+        if (Interlocked.CompareExchange(ref pp.RunqHead, h + n, h) != h) return false; // cas-release, commits consume
+        batch[n] = gp;
+        if (_config.RandomizeScheduler)
+        {
+            ref var rand = ref CurrentRand();
+            for (uint i = 1; i <= n; i++)
+            {
+                uint j = rand.Next(i + 1);
+                (batch[i], batch[j]) = (batch[j], batch[i]);
+            }
+        }
+        // Link the goroutines.
+        for (uint i = 0; i < n; i++) batch[i].SchedLink = batch[i + 1];
+        batch[n].SchedLink = null;
+        lock (_sched.Lock) GlobRunqPutBatch(batch[0], batch[n], (int)n + 1);
+        return true;
+    }
+
+    /// <summary>
+    /// Gets a G from the local runnable queue. inheritTime is true if it came from runnext (it shares
+    /// the current time slice). Executed only by the owner P. Mirrors runtime.runqget.
+    /// </summary>
+    internal G? RunqGet(P pp, out bool inheritTime)
+    {
+        // If there's a runnext, it's the next G to run. If the CAS fails, a thief took it
+        // (only thieves can clear it besides us), so fall through to the ring.
+        G? next = Volatile.Read(ref pp.RunNext);
+        if (next != null && Interlocked.CompareExchange(ref pp.RunNext, null, next) == next)
+        {
+            inheritTime = true;
+            pp.Counters.RunNextHits++;
+            return next;
+        }
+        inheritTime = false;
+        while (true)
+        {
+            uint h = Volatile.Read(ref pp.RunqHead); // load-acquire, synchronize with other consumers
+            uint t = pp.RunqTail;
+            if (t == h) return null;
+            G? gp = pp.Runq[h & pp.RunqMask];
+            if (Interlocked.CompareExchange(ref pp.RunqHead, h + 1, h) == h) // cas-release, commits consume
+                return gp;
+        }
+    }
+
+    /// <summary>True if pp has no G on its local queue (ring or runnext). Racy by nature. Mirrors runtime.runqempty.</summary>
+    internal static bool RunqEmpty(P pp)
+    {
+        // Read head, tail and runnext so that they were observed at once: a G moving from runnext
+        // to the ring (runqput kick-out) must not make the queue look empty in between.
+        while (true)
+        {
+            uint head = Volatile.Read(ref pp.RunqHead);
+            uint tail = Volatile.Read(ref pp.RunqTail);
+            G? runnext = Volatile.Read(ref pp.RunNext);
+            if (tail == Volatile.Read(ref pp.RunqTail)) return head == tail && runnext == null;
+        }
+    }
+
+    /// <summary>
+    /// Grabs a batch of half of pp's ring into batch starting at batchHead; on the last steal try,
+    /// takes runnext when the ring is empty. Can be executed by any P. Returns the number grabbed.
+    /// Mirrors runtime.runqgrab.
+    /// </summary>
+    internal uint RunqGrab(P pp, G?[] batch, uint batchHead, uint batchMask, bool stealRunNextG)
+    {
+        while (true)
+        {
+            uint h = Volatile.Read(ref pp.RunqHead); // load-acquire, synchronize with other consumers
+            uint t = Volatile.Read(ref pp.RunqTail); // load-acquire, synchronize with the producer
+            uint n = t - h;
+            n -= n / 2;
+            if (n == 0)
+            {
+                if (stealRunNextG)
+                {
+                    G? next = Volatile.Read(ref pp.RunNext);
+                    if (next != null)
+                    {
+                        if (Volatile.Read(ref pp.Status) == (int)PStatus.Running)
+                        {
+                            // pp is running and is likely about to run its runnext (the G it just
+                            // readied, e.g. the other end of a channel). Stealing it now would only
+                            // bounce it between Ps; wait ~3 µs for pp to schedule it first.
+                            SpinWaitNs(3_000);
+                        }
+                        if (Interlocked.CompareExchange(ref pp.RunNext, null, next) != next) continue;
+                        batch[batchHead & batchMask] = next;
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            if (n > (uint)pp.Runq.Length / 2) continue; // read inconsistent h and t
+            for (uint i = 0; i < n; i++)
+                batch[(batchHead + i) & batchMask] = pp.Runq[(h + i) & pp.RunqMask];
+            if (Interlocked.CompareExchange(ref pp.RunqHead, h + n, h) == h) // cas-release, commits consume
+                return n;
+        }
+    }
+
+    /// <summary>
+    /// Steals half of p2's queue into pp's and returns one of the stolen Gs, or null.
+    /// Executed only by pp's owner. Mirrors runtime.runqsteal.
+    /// </summary>
+    internal G? RunqSteal(P pp, P p2, bool stealRunNextG)
+    {
+        uint t = pp.RunqTail;
+        uint n = RunqGrab(p2, pp.Runq, t, pp.RunqMask, stealRunNextG);
+        if (n == 0) return null;
+        pp.Counters.StealOps++;
+        pp.Counters.StolenGs += n;
+        n--;
+        G? gp = pp.Runq[(t + n) & pp.RunqMask];
+        if (n == 0) return gp;
+        uint h = Volatile.Read(ref pp.RunqHead); // load-acquire, synchronize with consumers
+        if (t - h + n >= (uint)pp.Runq.Length) Throw("runqsteal: runq overflow");
+        Volatile.Write(ref pp.RunqTail, t + n); // store-release, makes the item available for consumption
+        return gp;
+    }
+
+    /// <summary>Puts gp on the global runnable queue. sched.lock must be held. Mirrors runtime.globrunqput.</summary>
+    internal void GlobRunqPut(G gp)
+    {
+        AssertLockHeld(_sched.Lock);
+        gp.SchedLink = null;
+        if (_sched.RunqTail != null) _sched.RunqTail.SchedLink = gp; else _sched.RunqHead = gp;
+        _sched.RunqTail = gp;
+        Volatile.Write(ref _sched.RunqSize, _sched.RunqSize + 1);
+    }
+
+    /// <summary>Puts a linked batch on the global queue. sched.lock must be held. Mirrors runtime.globrunqputbatch.</summary>
+    internal void GlobRunqPutBatch(G head, G tail, int n)
+    {
+        AssertLockHeld(_sched.Lock);
+        tail.SchedLink = null;
+        if (_sched.RunqTail != null) _sched.RunqTail.SchedLink = head; else _sched.RunqHead = head;
+        _sched.RunqTail = tail;
+        Volatile.Write(ref _sched.RunqSize, _sched.RunqSize + n);
+    }
+
+    /// <summary>
+    /// Takes a batch from the global queue: its fair share (size/gomaxprocs + 1), at most max (if
+    /// max &gt; 0) and at most half the local ring; returns one, puts the rest on pp's local queue.
+    /// sched.lock must be held. Mirrors runtime.globrunqget.
+    /// </summary>
+    internal G? GlobRunqGet(P pp, int max)
+    {
+        AssertLockHeld(_sched.Lock);
+        int size = _sched.RunqSize;
+        if (size == 0) return null;
+        int n = size / _gomaxprocs + 1;
+        if (n > size) n = size;
+        if (max > 0 && n > max) n = max;
+        if (n > pp.Runq.Length / 2) n = pp.Runq.Length / 2;
+        Volatile.Write(ref _sched.RunqSize, size - n);
+
+        G gp = GlobRunqPop()!;
+        n--;
+        for (; n > 0; n--) RunqPut(pp, GlobRunqPop()!, false);
+        pp.Counters.GlobalRunqTakes++;
+        return gp;
+    }
+
+    private G? GlobRunqPop()
+    {
+        G? gp = _sched.RunqHead;
+        if (gp == null) return null;
+        _sched.RunqHead = gp.SchedLink;
+        if (_sched.RunqHead == null) _sched.RunqTail = null;
+        gp.SchedLink = null;
+        return gp;
+    }
+
+    private static void SpinWaitNs(long ns)
+    {
+        long end = Internal.Clock.Nanotime() + ns;
+        while (Internal.Clock.Nanotime() < end) Thread.SpinWait(8);
+    }
+}

@@ -1,0 +1,43 @@
+// Sched: the global scheduler state (runtime.schedt), one per runtime.
+//
+// Fields under Lock are only touched with it held; the counters read outside it (NmSpinning,
+// NPIdle, RunqSize for the fast "is there anything?" checks) are updated with Interlocked or
+// Volatile so that those racy reads see a recent value, as Go's atomics do.
+namespace GoSched;
+
+/// <summary>Mirrors runtime.schedt (runtime2.go).</summary>
+internal sealed class Sched
+{
+    /// <summary>sched.lock: protects the idle lists, the global run queue and M creation.</summary>
+    public readonly Lock Lock = new();
+
+    // Idle Ms (sched.midle), under Lock.
+    public M? MIdle;
+    public int NmIdle;
+    /// <summary>Ms created so far (mnext in Go; mcount = MNext).</summary>
+    public long MNext;
+
+    // Idle Ps (sched.pidle), under Lock; NPIdle also read racily.
+    public P? PIdle;
+    public int NPIdle;
+
+    /// <summary>Spinning Ms. See "Worker thread parking/unparking" in Park.cs.</summary>
+    public int NmSpinning;
+
+    /// <summary>Set when work was found that could not be taken for lack of a P (Go 1.21's needspinning).</summary>
+    public int NeedSpinning;
+
+    // Global run queue (sched.runq), under Lock; RunqSize also read racily.
+    public G? RunqHead;
+    public G? RunqTail;
+    public int RunqSize;
+
+    // Global free Gs (sched.gFree), under GFreeLock.
+    public readonly Lock GFreeLock = new();
+    public G? GFreeWithBody;
+    public G? GFreeNoBody;
+    public int GFreeCount;
+
+    /// <summary>goid generator (sched.goidgen); handed out to Ps in batches.</summary>
+    public long GoidGen;
+}

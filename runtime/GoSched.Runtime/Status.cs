@@ -1,0 +1,107 @@
+// Statuses of Gs and Ps, who owns the object in each, and the one gate that moves a G between them.
+namespace GoSched;
+
+/// <summary>
+/// A goroutine's status (runtime2.go _Gidle.._Gdead; the numbers are Go's, so scheddetail reads the same).
+/// Legal moves, each made only through <see cref="GoRuntime.CasGStatus"/>:
+/// <code>
+///   Dead     -> Runnable   newproc (owner: the spawning M)
+///   Runnable -> Running    execute (owner: the M that dequeued it)
+///   Running  -> Waiting    park_m, after the body's frames have unwound (owner: its M)
+///   Running  -> Runnable   gosched/preempt (owner: its M, then the queue)
+///   Running  -> Dead       goexit0 (owner: its M, then the free list)
+///   Waiting  -> Runnable   ready (owner: whoever dequeued its sudog under the channel/sema lock)
+/// </code>
+/// </summary>
+public enum GStatus
+{
+    /// <summary>Just allocated, not yet initialised.</summary>
+    Idle = 0,
+    /// <summary>On a run queue, not executing; owned by the queue.</summary>
+    Runnable = 1,
+    /// <summary>Executing on an M with a P; owned by that M.</summary>
+    Running = 2,
+    /// <summary>In a blocking system call (Go.Syscall, a later issue); owned by its M, P may be retaken.</summary>
+    Syscall = 3,
+    /// <summary>Blocked in the runtime (channel, select, sema, sleep); owned by the wait queue that records it.</summary>
+    Waiting = 4,
+    /// <summary>Exited or on a free list; owned by the free list.</summary>
+    Dead = 6,
+}
+
+/// <summary>A P's status (runtime2.go _Pidle.._Pdead).</summary>
+public enum PStatus
+{
+    /// <summary>Not running user code; on the idle list or in a hand-off. Run queue may be non-empty only transiently.</summary>
+    Idle = 0,
+    /// <summary>Owned by an M that runs user code or the scheduler. Only the owner M changes it.</summary>
+    Running = 1,
+    /// <summary>Its M is in a system call (a later issue).</summary>
+    Syscall = 2,
+    /// <summary>Halted for stop-the-world (a later issue).</summary>
+    GcStop = 3,
+    /// <summary>No longer used (GOMAXPROCS shrank, or the runtime stopped).</summary>
+    Dead = 4,
+}
+
+/// <summary>Why a goroutine waits (runtime2.go waitReason strings, as scheddetail prints them).</summary>
+public enum WaitReason
+{
+    Zero,
+    ChanReceive,
+    ChanSend,
+    ChanReceiveNilChan,
+    ChanSendNilChan,
+    Select,
+    SelectNoCases,
+    SyncMutexLock,
+    SyncWaitGroupWait,
+    Semacquire,
+    Sleep,
+    TaskWait,
+}
+
+internal static class WaitReasonText
+{
+    public static string Text(this WaitReason r) => r switch
+    {
+        WaitReason.Zero => "",
+        WaitReason.ChanReceive => "chan receive",
+        WaitReason.ChanSend => "chan send",
+        WaitReason.ChanReceiveNilChan => "chan receive (nil chan)",
+        WaitReason.ChanSendNilChan => "chan send (nil chan)",
+        WaitReason.Select => "select",
+        WaitReason.SelectNoCases => "select (no cases)",
+        WaitReason.SyncMutexLock => "sync.Mutex.Lock",
+        WaitReason.SyncWaitGroupWait => "sync.WaitGroup.Wait",
+        WaitReason.Semacquire => "semacquire",
+        WaitReason.Sleep => "sleep",
+        WaitReason.TaskWait => ".NET task wait",
+        _ => r.ToString(),
+    };
+}
+
+/// <summary>
+/// A broken scheduler invariant: the runtime's throw(). The message is Go's wording where Go has one
+/// ("schedule: spinning with local work"). The runtime that throws it stops.
+/// </summary>
+public sealed class RuntimeInvariantException(string message) : Exception(message);
+
+/// <summary>A goroutine's unrecovered exception (Go's panic): the runtime stops and reports it.</summary>
+public sealed class GoroutinePanicException(long goid, Exception inner)
+    : Exception($"panic in goroutine {goid}: {inner.GetType().FullName}: {inner.Message}\n\ngoroutine {goid} [running]:\n{inner.StackTrace}", inner)
+{
+    /// <summary>The id of the goroutine the exception escaped from.</summary>
+    public long Goid { get; } = goid;
+}
+
+/// <summary>checkdead found every goroutine blocked with nothing that can wake it.</summary>
+public sealed class DeadlockException(string message, IReadOnlyList<string> goroutines)
+    : Exception(message + (goroutines.Count == 0 ? "" : "\n\n" + string.Join("\n", goroutines)))
+{
+    /// <summary>One line per blocked goroutine: "goroutine 7 [chan receive]".</summary>
+    public IReadOnlyList<string> Goroutines { get; } = goroutines;
+}
+
+/// <summary>A runtime operation misused by user code (e.g. awaiting a foreign Task inside a goroutine).</summary>
+public sealed class GoUsageException(string message) : InvalidOperationException(message);

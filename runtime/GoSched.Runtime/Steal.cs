@@ -1,0 +1,119 @@
+// Stealing: an M out of local and global work takes half of another P's queue.
+//
+// stealWork makes StealTries passes over all Ps in a random order. The order is a random start
+// and a random stride coprime with the P count, so one pass visits every P exactly once and
+// different Ms fan out differently (randomOrder). Idle Ps are skipped through the idle mask: a P
+// on the idle list has nothing worth stealing, and reading one bit is cheaper than touching its
+// queue's cache lines. Only the last pass may take a victim's runnext (and, in the timers issue,
+// run its timers): runnext usually holds the G its P is about to run.
+namespace GoSched;
+
+/// <summary>A bitmap with one bit per P, read and written atomically. Mirrors runtime.pMask.</summary>
+internal sealed class PMask
+{
+    private readonly int[] _words;
+
+    public PMask(int nprocs) { _words = new int[(nprocs + 31) / 32]; }
+
+    public bool Read(int id) => (Volatile.Read(ref _words[id / 32]) & (1 << (id % 32))) != 0;
+
+    public void Set(int id) => Interlocked.Or(ref _words[id / 32], 1 << (id % 32));
+
+    public void Clear(int id) => Interlocked.And(ref _words[id / 32], ~(1 << (id % 32)));
+
+    /// <summary>A copy for a consistent snapshot (findRunnable's idlepMaskSnapshot).</summary>
+    public PMask Snapshot()
+    {
+        var s = new PMask(_words.Length * 32);
+        for (int i = 0; i < _words.Length; i++) s._words[i] = Volatile.Read(ref _words[i]);
+        return s;
+    }
+}
+
+/// <summary>
+/// Enumerates 0..count-1 in a pseudo-random order: start at a random position and step by a
+/// stride coprime with count. Mirrors runtime.randomOrder and randomEnum.
+/// </summary>
+internal sealed class RandomOrder
+{
+    private readonly uint _count;
+    private readonly uint[] _coprimes;
+
+    public RandomOrder(uint count)
+    {
+        _count = count;
+        var c = new List<uint>();
+        for (uint i = 1; i <= count; i++) if (Gcd(i, count) == 1) c.Add(i);
+        _coprimes = c.ToArray();
+    }
+
+    public uint Count => _count;
+
+    public Enum Start(uint i) => new(_count, i % _count, _coprimes[i % (uint)_coprimes.Length]);
+
+    private static uint Gcd(uint a, uint b) { while (b != 0) (a, b) = (b, a % b); return a; }
+
+    public struct Enum(uint count, uint pos, uint inc)
+    {
+        private uint _i;
+        private uint _pos = pos;
+        public readonly bool Done => _i == count;
+        public readonly uint Position => _pos;
+        public void Next() { _i++; _pos = (_pos + inc) % count; }
+    }
+}
+
+public sealed partial class GoRuntime
+{
+    /// <summary>
+    /// Attempts to steal a runnable goroutine from any P. Called by a spinning M holding pp.
+    /// newWork is true if something happened that may have made work appear (timers ran; a later issue).
+    /// Mirrors runtime.stealWork (Go 1.21, as in the seed).
+    /// </summary>
+    private G? StealWork(M mp, P pp, out bool newWork)
+    {
+        newWork = false;
+        int stealTries = _config.StealTries;
+        var allp = _allp;
+        var order = _stealOrder;
+        for (int i = 0; i < stealTries; i++)
+        {
+            bool stealTimersOrRunNextG = i == stealTries - 1;
+            for (var e = order.Start(mp.Rand.Next()); !e.Done; e.Next())
+            {
+                if (_stopping) { newWork = true; return null; }
+                P p2 = allp[e.Position];
+                if (pp == p2) continue;
+                // Timer stealing (checkTimers on p2 when its timer-mask bit is set) slots in here:
+                // the timers issue.
+                // Don't bother to attempt to steal if p2 is idle.
+                if (!_idlepMask.Read((int)e.Position))
+                {
+                    G? gp = RunqSteal(pp, p2, stealTimersOrRunNextG);
+                    if (gp != null) return gp;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Checks every P that was not idle in the snapshot for local work; returns an idle P to run it
+    /// on, or null. Called by an M without a P after it stopped spinning. Mirrors runtime.checkRunqsNoP.
+    /// </summary>
+    private P? CheckRunqsNoP(P[] allpSnapshot, PMask idlepMaskSnapshot)
+    {
+        for (int id = 0; id < allpSnapshot.Length; id++)
+        {
+            if (!idlepMaskSnapshot.Read(id) && !RunqEmpty(allpSnapshot[id]))
+            {
+                lock (_sched.Lock)
+                {
+                    P? pp = PIdleGetSpinning();
+                    return pp; // null: no idle P, someone else will run it (needspinning was set)
+                }
+            }
+        }
+        return null;
+    }
+}

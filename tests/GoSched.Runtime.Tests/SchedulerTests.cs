@@ -1,0 +1,277 @@
+using System.Collections.Concurrent;
+
+namespace GoSched.Tests;
+
+/// <summary>End-to-end behaviour of the scheduler with real goroutines: conservation first.</summary>
+public class SchedulerTests
+{
+    private static GoConfig Cfg(int procs = 2, string extra = "") =>
+        GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0" + (extra.Length > 0 ? "," + extra : ""));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void EveryGoroutineRunsExactlyOnce(int procs)
+    {
+        const int n = 20_000;
+        var ran = new int[n];
+        using var rt = new GoRuntime(Cfg(procs));
+        var r = rt.Run(() => Main(ran), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        Assert.All(ran, x => Assert.Equal(1, x));
+        Assert.Equal(n + 1, r.GoroutinesStarted);
+        Assert.Equal(n + 1, r.GoroutinesFinished);
+
+        static async GoTask Main(int[] ran)
+        {
+            var wg = new WaitGroup();
+            wg.Add(ran.Length);
+            for (int i = 0; i < ran.Length; i++) Worker(ran, i, wg);
+            await wg.Wait();
+        }
+
+        static async GoTask Worker(int[] ran, int i, WaitGroup wg)
+        {
+            Interlocked.Increment(ref ran[i]);
+            if (i % 7 == 0) await Go.Gosched();
+            wg.Done();
+        }
+    }
+
+    [Fact]
+    public void PingPongDeliversEveryValueOnceInOrder()
+    {
+        const int n = 100_000;
+        var received = new List<int>();
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(received), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(Enumerable.Range(0, n), received);
+
+        static async GoTask Main(List<int> received)
+        {
+            var ping = new Chan<int>();
+            var pong = new Chan<int>();
+            var done = new Chan<bool>();
+            Echo(ping, pong);
+            Collector(pong, received, done);
+            for (int i = 0; i < n; i++) await ping.Send(i);
+            ping.Close();
+            await done.Recv();
+        }
+
+        static async GoTask Echo(Chan<int> inp, Chan<int> outp)
+        {
+            while (true)
+            {
+                var (v, ok) = await inp.RecvOk();
+                if (!ok) { outp.Close(); return; }
+                await outp.Send(v);
+            }
+        }
+
+        static async GoTask Collector(Chan<int> inp, List<int> received, Chan<bool> done)
+        {
+            while (true)
+            {
+                var (v, ok) = await inp.RecvOk();
+                if (!ok) break;
+                received.Add(v);
+            }
+            await done.Send(true);
+        }
+    }
+
+    [Fact]
+    public void BufferedChannelAndSelectConserveValues()
+    {
+        const int producers = 8, per = 5_000;
+        var seen = new ConcurrentDictionary<int, int>();
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(seen), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(producers * per, seen.Count);
+        Assert.All(seen.Values, c => Assert.Equal(1, c));
+
+        static async GoTask Main(ConcurrentDictionary<int, int> seen)
+        {
+            var a = new Chan<int>(16);
+            var b = new Chan<int>();
+            var wg = new WaitGroup();
+            wg.Add(producers);
+            for (int p = 0; p < producers; p++) Producer(p % 2 == 0 ? a : b, p, wg);
+            Closer(wg, a, b);
+            bool aOpen = true, bOpen = true;
+            while (aOpen || bOpen)
+            {
+                var sel = Go.Select();
+                var ra = aOpen ? sel.Recv(a) : default;
+                var rb = bOpen ? sel.Recv(b) : default;
+                int i = await sel;
+                if (aOpen && i == ra.Index) { if (!ra.Ok) aOpen = false; else seen.AddOrUpdate(ra.Value, 1, (_, c) => c + 1); }
+                else if (bOpen && i == rb.Index) { if (!rb.Ok) bOpen = false; else seen.AddOrUpdate(rb.Value, 1, (_, c) => c + 1); }
+            }
+        }
+
+        static async GoTask Producer(Chan<int> c, int p, WaitGroup wg)
+        {
+            for (int i = 0; i < per; i++) await c.Send(p * per + i);
+            wg.Done();
+        }
+
+        static async GoTask Closer(WaitGroup wg, Chan<int> a, Chan<int> b)
+        {
+            await wg.Wait();
+            a.Close();
+            b.Close();
+        }
+    }
+
+    [Fact]
+    public void DeadlockIsReportedNotHung()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<DeadlockException>(r.Error);
+        Assert.Contains("all goroutines are asleep - deadlock!", e.Message);
+        Assert.Contains(e.Goroutines, l => l.Contains("[chan receive]"));
+
+        static async GoTask Main()
+        {
+            var c = new Chan<int>();
+            await c.Recv();
+        }
+    }
+
+    [Fact]
+    public void PanicStopsTheRuntimeWithGoroutineIdAndStack()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<GoroutinePanicException>(r.Error);
+        Assert.IsType<ArgumentException>(e.InnerException);
+        Assert.Contains("boom", e.Message);
+        Assert.True(e.Goid > 1);
+        Assert.Contains("Thrower", e.Message); // the stack names the goroutine's method
+
+        static async GoTask Main()
+        {
+            Thrower();
+            await new Chan<int>().Recv();
+        }
+
+        static async GoTask Thrower()
+        {
+            await Go.Gosched();
+            throw new ArgumentException("boom");
+        }
+    }
+
+    [Fact]
+    public void FramesSuspendAndReturnValues()
+    {
+        int result = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(v => result = v), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.Equal(Enumerable.Range(0, 1000).Sum() * 2, result);
+
+        static async GoTask Main(Action<int> set)
+        {
+            var c = new Chan<int>();
+            Feeder(c);
+            int total = 0;
+            for (int i = 0; i < 1000; i++) total += await Double(c);
+            set(total);
+        }
+
+        static async GoFrame<int> Double(Chan<int> c) => 2 * await Inner(c);
+        static async GoFrame<int> Inner(Chan<int> c) => await c.Recv();
+
+        static async GoTask Feeder(Chan<int> c)
+        {
+            for (int i = 0; i < 1000; i++) await c.Send(i);
+        }
+    }
+
+    [Fact]
+    public void MutexGivesMutualExclusion()
+    {
+        long counter = 0;
+        int inside = 0, violations = 0;
+        using var rt = new GoRuntime(Cfg(4));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(16 * 2000, counter);
+        Assert.Equal(0, violations);
+
+        async GoTask Main()
+        {
+            var mu = new Mutex();
+            var wg = new WaitGroup();
+            wg.Add(16);
+            for (int i = 0; i < 16; i++) Worker(mu, wg);
+            await wg.Wait();
+        }
+
+        async GoTask Worker(Mutex mu, WaitGroup wg)
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                await mu.Lock();
+                if (Interlocked.Increment(ref inside) != 1) Interlocked.Increment(ref violations);
+                counter++;
+                if (i % 100 == 0) await Go.Gosched();
+                Interlocked.Decrement(ref inside);
+                mu.Unlock();
+            }
+            wg.Done();
+        }
+    }
+
+    [Fact]
+    public void AwaitingAForeignTaskIsAClearError()
+    {
+        using var rt = new GoRuntime(Cfg(1));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        Assert.NotNull(r.Error);
+        Assert.Contains("Go.Await", r.Error!.ToString());
+
+        static async GoTask Main() => await Task.Delay(1);
+    }
+
+    [Fact]
+    public void GoAwaitParksUntilTheTaskCompletes()
+    {
+        int got = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(v => got = v), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.Equal(42, got);
+
+        static async GoTask Main(Action<int> set)
+        {
+            var t = Task.Run(async () => { await Task.Delay(20); return 42; });
+            set(await Go.Await(t));
+        }
+    }
+
+    [Fact]
+    public void StealingSpreadsWorkSpawnedOnOneP()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        Assert.True(r.StealOps > 0, "an idle P should have stolen from the spawning P");
+
+        static async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(200);
+            for (int i = 0; i < 200; i++) Worker(wg);
+            await wg.Wait();
+        }
+
+        static async GoTask Worker(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMicroseconds(200));
+            wg.Done();
+        }
+    }
+}
