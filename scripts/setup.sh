@@ -32,6 +32,13 @@ tool_dir=$gosched_home/tools
 feed=$gosched_home/feed
 log=$(mktemp "${TMPDIR:-/tmp}/gosched-setup.XXXXXX")
 trap 'rm -f "$log"' EXIT
+# One setup at a time per GOSCHED_HOME: two checkouts testing at once must not pack into the feed,
+# or rewrite the NuGet and Jupyter settings, at the same moment.
+mkdir -p "$gosched_home"
+exec 9>"$gosched_home/.setup.lock"
+if command -v flock >/dev/null && ! flock -w 900 9; then
+  echo "setup: ERROR: another setup has held $gosched_home/.setup.lock for 15 minutes" >&2; exit 1
+fi
 
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
 say() { echo "setup: $*"; }
