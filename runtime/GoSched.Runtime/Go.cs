@@ -12,6 +12,9 @@ public static class Go
     /// <summary>The running goroutine's id.</summary>
     public static long Goid => GoRuntime.CurrentG("Go.Goid").Goid;
 
+    /// <summary>GOMAXPROCS of the runtime running the calling goroutine.</summary>
+    public static int Gomaxprocs => GoRuntime.Current.Config.Gomaxprocs;
+
     /// <summary>True when called from inside a goroutine.</summary>
     public static bool InGoroutine => M.t_current?.CurG != null;
 

@@ -284,6 +284,9 @@ public sealed partial class GoRuntime : IDisposable
             "a goroutine body (an async GoTask method) was called outside any goroutine; start it with runtime.Go(() => Body(...))");
     }
 
+    /// <summary>The runtime of the running goroutine.</summary>
+    internal static GoRuntime Current => M.t_current?.Runtime ?? throw new GoUsageException("not inside a goroutine");
+
     /// <summary>The running goroutine, or a usage error naming what needed one.</summary>
     internal static G CurrentG(string what)
     {
@@ -382,6 +385,12 @@ public sealed record RunResult(
     Recording Recording, GoConfig Config, long WallNs, long GoroutinesStarted, long GoroutinesFinished,
     long StealOps, long StolenGoroutines, Exception? Error)
 {
+    /// <summary>Workload-specific figures (e.g. "ns_per_hop", "efficiency").</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The workload's arguments after defaults (empty for custom runs).</summary>
+    public IReadOnlyDictionary<string, long> Arguments { get; init; } = new Dictionary<string, long>();
+
     /// <summary>True if main returned and nothing went wrong.</summary>
     public bool Succeeded => Error == null;
 

@@ -1,0 +1,131 @@
+// The command tree: run, workloads (and bench, notebook as their projects land).
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GoSched.Workloads;
+
+namespace GoSched.Cli;
+
+public static class CliApp
+{
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("GoSched Workbench: Go's goroutine scheduler in C#, run from the command line.");
+        root.Subcommands.Add(RunCommand(stdout, stderr));
+        root.Subcommands.Add(WorkloadsCommand(stdout));
+        return root;
+    }
+
+    private static Command RunCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var workload = new Argument<string>("workload") { Description = "workload name (see `gosched workloads`)" };
+        var gomaxprocs = new Option<int?>("--gomaxprocs") { Description = "number of Ps (default: CPUs)" };
+        var stealTries = new Option<int?>("--steal-tries") { Description = "stealWork passes (Go: 4; 0 disables stealing)" };
+        var runqSize = new Option<int?>("--runq-size") { Description = "local run-queue slots, a power of two >= 4 (Go: 256)" };
+        var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
+        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines every period (e.g. 10ms)" };
+        var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
+        var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
+        var timeout = new Option<string?>("--timeout") { Description = "stop the run after this long (default 10m)" };
+        var cmd = new Command("run", "run a named workload headless and print a summary")
+        {
+            workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
+        };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var w = WorkloadCatalog.Get(parse.GetValue(workload)!);
+                var cfg = new GoConfig();
+                if (parse.GetValue(godebug) is { } gd) cfg = cfg.With(gd);
+                if (parse.GetValue(gomaxprocs) is { } g) cfg = cfg with { Gomaxprocs = g };
+                if (parse.GetValue(stealTries) is { } st) cfg = cfg with { StealTries = st };
+                if (parse.GetValue(runqSize) is { } rq) cfg = cfg with { LocalRunqSize = rq };
+                if (parse.GetValue(schedtrace) is { } stp)
+                    cfg = cfg with { SchedTraceNs = WorkloadParam.ParseDuration(stp) is > 0 and var ns ? ns : throw new ConfigException($"--schedtrace {stp}: expected a period like 10ms") };
+                if (parse.GetValue(scheddetail)) cfg = cfg with { SchedDetail = true };
+                cfg = cfg.Validate();
+                var wargs = ParseArgs(parse.GetValue(argOpt) ?? Array.Empty<string>());
+                TimeSpan? limit = parse.GetValue(timeout) is { } ts
+                    ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) ?? throw new ConfigException($"--timeout {ts}: expected a duration like 30s")) / 100)
+                    : null;
+                bool asJson = parse.GetValue(json);
+                var result = w.Run(cfg, wargs, limit, asJson ? null : stdout);
+                if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
+                else Summary.Print(stdout, w.Name, result);
+                if (result.Error != null)
+                {
+                    stderr.WriteLine(result.Error.Message);
+                    return 2;
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                stderr.WriteLine($"gosched run: {e.Message}");
+                return 1;
+            }
+        });
+        return cmd;
+    }
+
+    private static Command WorkloadsCommand(TextWriter stdout)
+    {
+        var cmd = new Command("workloads", "list the workloads and their parameters");
+        cmd.SetAction(_ =>
+        {
+            foreach (var w in WorkloadCatalog.All)
+            {
+                stdout.WriteLine($"{w.Name}: {w.Description}");
+                foreach (var p in w.Parameters) stdout.WriteLine($"    {p.Name}={p.Default}  {p.Description}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static Dictionary<string, string> ParseArgs(IEnumerable<string> pairs)
+    {
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in pairs)
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--arg {p}: expected name=value");
+            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
+        }
+        return d;
+    }
+}
+
+/// <summary>The end-of-run summary, as text or JSON.</summary>
+public static class Summary
+{
+    public static void Print(TextWriter o, string workload, RunResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine($"workload     {workload} {string.Join(" ", r.Arguments.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        o.WriteLine($"settings     {r.Config}");
+        o.WriteLine($"wall         {(r.WallNs / 1e6).ToString("0.###", inv)} ms");
+        o.WriteLine($"goroutines   {r.GoroutinesStarted} started, {r.GoroutinesFinished} finished");
+        o.WriteLine($"steals       {r.StealOps} ops, {r.StolenGoroutines} goroutines");
+        foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {v.ToString("0.###", inv)}");
+        o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
+    }
+
+    public static string Json(string workload, RunResult r) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["workload"] = workload,
+        ["gomaxprocs"] = r.Config.Gomaxprocs,
+        ["settings"] = r.Config.ToString(),
+        ["arguments"] = r.Arguments,
+        ["goroutines_started"] = r.GoroutinesStarted,
+        ["goroutines_finished"] = r.GoroutinesFinished,
+        ["wall_ms"] = r.WallNs / 1e6,
+        ["steals"] = r.StealOps,
+        ["stolen_goroutines"] = r.StolenGoroutines,
+        ["metrics"] = r.Metrics,
+        ["per_p"] = r.Recording.Counters,
+        ["error"] = r.Error?.Message,
+    });
+}

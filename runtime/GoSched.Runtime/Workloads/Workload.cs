@@ -1,0 +1,159 @@
+// The workload catalogue: named, parameterised programs of real goroutines.
+//
+// Each workload is a main goroutine plus its parameters with Go-style defaults. The Go programs in
+// datasets/go/ run the same workloads with the same parameter names, so a run here and a Go
+// capture can be plotted side by side. Parameters are typed (int or duration); an unknown name or a
+// bad value is an error that lists what is valid, never a silent default.
+using System.Globalization;
+using GoSched.Internal;
+
+namespace GoSched.Workloads;
+
+/// <summary>An unknown workload or parameter, or a bad parameter value.</summary>
+public sealed class WorkloadException(string message) : ArgumentException(message);
+
+/// <summary>The kind of a workload parameter.</summary>
+public enum ParamKind { Int, Duration }
+
+/// <summary>One parameter of a workload, with its default.</summary>
+public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, string Description, long Min = 1, long Max = long.MaxValue)
+{
+    /// <summary>Parses a value: an integer, or a duration like 50us, 2ms, 1s, 750ns (in ns).</summary>
+    public long Parse(string value)
+    {
+        long v = Kind == ParamKind.Int
+            ? (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw new WorkloadException($"{Name}={value}: not an integer"))
+            : ParseDuration(value) ?? throw new WorkloadException($"{Name}={value}: not a duration (examples: 750ns, 50us, 2ms, 1s)");
+        if (v < Min || v > Max)
+            throw new WorkloadException($"{Name}={value}: must be between {Show(Min)} and {Show(Max)}");
+        return v;
+    }
+
+    private string Show(long v) => Kind == ParamKind.Duration ? FormatDuration(v) : v.ToString(CultureInfo.InvariantCulture);
+
+    public static long? ParseDuration(string s)
+    {
+        s = s.Trim();
+        (string unit, double scale)[] units = { ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9) };
+        foreach (var (unit, scale) in units)
+        {
+            if (s.EndsWith(unit, StringComparison.Ordinal) && !(unit == "s" && (s.EndsWith("ns") || s.EndsWith("us") || s.EndsWith("µs") || s.EndsWith("ms"))))
+            {
+                var num = s[..^unit.Length];
+                if (double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0)
+                    return (long)Math.Round(d * scale);
+                return null;
+            }
+        }
+        return null;
+    }
+
+    public static string FormatDuration(long ns) => ns switch
+    {
+        >= 1_000_000_000 when ns % 1_000_000_000 == 0 => $"{ns / 1_000_000_000}s",
+        >= 1_000_000 when ns % 1_000_000 == 0 => $"{ns / 1_000_000}ms",
+        >= 1_000 when ns % 1_000 == 0 => $"{ns / 1_000}us",
+        _ => $"{ns}ns",
+    };
+}
+
+/// <summary>Parsed parameters of one workload run.</summary>
+public sealed class WorkloadArgs
+{
+    private readonly Dictionary<string, long> _values;
+    internal WorkloadArgs(Dictionary<string, long> values) { _values = values; }
+    public long this[string name] => _values[name];
+    public int Int(string name) => checked((int)_values[name]);
+    public IReadOnlyDictionary<string, long> Values => _values;
+}
+
+/// <summary>A named workload: parameters and a main goroutine.</summary>
+public sealed class Workload
+{
+    private readonly Func<WorkloadArgs, WorkloadRun, GoTask> _main;
+
+    internal Workload(string name, string description, IReadOnlyList<WorkloadParam> parameters, Func<WorkloadArgs, WorkloadRun, GoTask> main)
+    {
+        Name = name;
+        Description = description;
+        Parameters = parameters;
+        _main = main;
+    }
+
+    public string Name { get; }
+    public string Description { get; }
+    public IReadOnlyList<WorkloadParam> Parameters { get; }
+
+    /// <summary>Checks and completes the arguments with defaults; throws WorkloadException naming the problem.</summary>
+    public WorkloadArgs Bind(IReadOnlyDictionary<string, string>? args)
+    {
+        var values = Parameters.ToDictionary(p => p.Name, p => p.Parse(p.Default));
+        if (args != null)
+        {
+            foreach (var (k, v) in args)
+            {
+                var p = Parameters.FirstOrDefault(x => string.Equals(x.Name, k, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new WorkloadException($"workload '{Name}' has no parameter '{k}' (parameters: {string.Join(", ", Parameters.Select(x => x.Name))})");
+                values[p.Name] = p.Parse(v);
+            }
+        }
+        return new WorkloadArgs(values);
+    }
+
+    /// <summary>
+    /// Runs the workload on a new runtime with <paramref name="config"/> and returns what happened
+    /// (errors such as deadlock or panic are in the result, not thrown). Bad arguments throw.
+    /// </summary>
+    public RunResult Run(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null)
+    {
+        var bound = Bind(args);
+        using var rt = new GoRuntime(config).WithWorkloadName(Name);
+        rt.SchedTraceOut = schedTraceOut;
+        var run = new WorkloadRun();
+        var result = rt.Run(() => _main(bound, run), timeout ?? TimeSpan.FromMinutes(10));
+        return result with { Metrics = run.Metrics, Arguments = bound.Values };
+    }
+
+    /// <summary><see cref="Run"/> off the calling thread (the notebook's way).</summary>
+    public Task<RunResult> RunAsync(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null)
+    {
+        Bind(args); // argument errors surface synchronously, before any thread starts
+        var tcs = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var t = new Thread(() =>
+        {
+            try { tcs.SetResult(Run(config, args, timeout, schedTraceOut)); }
+            catch (Exception e) { tcs.SetException(e); }
+        }) { IsBackground = true, Name = $"gosched-workload-{Name}" };
+        t.Start();
+        return tcs.Task;
+    }
+
+    public override string ToString() => $"{Name}: {Description}";
+}
+
+/// <summary>What a running workload reports besides the scheduler's own figures.</summary>
+public sealed class WorkloadRun
+{
+    internal readonly Dictionary<string, double> Metrics = new();
+    /// <summary>Sets a workload-specific figure (e.g. "ns_per_hop").</summary>
+    public void Report(string name, double value) { lock (Metrics) Metrics[name] = value; }
+    public static long Now() => Clock.Nanotime();
+}
+
+/// <summary>The named workloads.</summary>
+public static class WorkloadCatalog
+{
+    private static readonly Workload[] s_all =
+    {
+        Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload,
+    };
+
+    public static IReadOnlyList<Workload> All => s_all;
+
+    public static IEnumerable<string> Names => s_all.Select(w => w.Name);
+
+    /// <summary>The workload called <paramref name="name"/>; throws WorkloadException listing the valid names.</summary>
+    public static Workload Get(string name) =>
+        s_all.FirstOrDefault(w => string.Equals(w.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new WorkloadException($"unknown workload '{name}' (workloads: {string.Join(", ", Names)})");
+}

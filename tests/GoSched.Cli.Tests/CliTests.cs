@@ -1,0 +1,86 @@
+using System.Text.Json;
+using GoSched.Cli;
+using GoSched.Workloads;
+
+namespace GoSched.Cli.Tests;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Invoke(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Build(o, e).Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = o, Error = e });
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Theory]
+    [InlineData("fanout", "rounds=1", "workers=64", "unit=10us")]
+    [InlineData("imbalance", "rounds=1", "goroutines=200", "work=20us")]
+    [InlineData("pingpong", "rounds=2000")]
+    [InlineData("ring", "goroutines=100", "hops=5000")]
+    [InlineData("spawn", "goroutines=5000", "burst=100")]
+    public void RunJsonReportsConservedGoroutineCounts(string workload, params string[] wargs)
+    {
+        var args = new List<string> { "run", workload, "--gomaxprocs", "2", "--json" };
+        foreach (var a in wargs) { args.Add("--arg"); args.Add(a); }
+        var (code, stdout, stderr) = Invoke(args.ToArray());
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(workload, root.GetProperty("workload").GetString());
+        Assert.Equal(2, root.GetProperty("gomaxprocs").GetInt32());
+        long started = root.GetProperty("goroutines_started").GetInt64();
+        Assert.True(started > 1);
+        Assert.Equal(started, root.GetProperty("goroutines_finished").GetInt64());
+        Assert.True(root.GetProperty("wall_ms").GetDouble() > 0);
+        Assert.True(root.TryGetProperty("steals", out _));
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
+    }
+
+    [Fact]
+    public void RunPrintsSchedtraceInGoFormatAndASummary()
+    {
+        var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5ms", "--arg", "rounds=2", "--arg", "unit=100us");
+        Assert.Equal(0, code);
+        var sched = stdout.Split('\n').Where(l => l.StartsWith("SCHED ")).ToList();
+        Assert.NotEmpty(sched);
+        Assert.All(sched, l => Assert.Matches(@"^SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ idlethreads=\d+ runqueue=\d+ \[\d+ \d+\]$", l.TrimEnd('\r')));
+        Assert.Contains("goroutines   ", stdout);
+    }
+
+    [Theory]
+    [InlineData(new[] { "run", "fanot" }, "unknown workload 'fanot' (workloads: fanout, imbalance, pingpong, ring, spawn)")]
+    [InlineData(new[] { "run", "fanout", "--gomaxprocs", "0" }, "gomaxprocs=0: must be between 1 and 256")]
+    [InlineData(new[] { "run", "fanout", "--runq-size", "6" }, "power of two")]
+    [InlineData(new[] { "run", "fanout", "--arg", "wrokers=3" }, "has no parameter 'wrokers'")]
+    [InlineData(new[] { "run", "fanout", "--arg", "unit=fast" }, "unit=fast: not a duration")]
+    [InlineData(new[] { "run", "fanout", "--godebug", "stealtries=x" }, "stealtries=x: not an integer")]
+    [InlineData(new[] { "run", "fanout", "--schedtrace", "soon" }, "--schedtrace soon")]
+    public void BadInputGetsAClearErrorAndExitCode1(string[] args, string expected)
+    {
+        var (code, _, stderr) = Invoke(args);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, stderr);
+    }
+
+    [Fact]
+    public void UnknownOptionIsRejectedByTheParser()
+    {
+        var (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocz", "2");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--gomaxprocz", stderr);
+    }
+
+    [Fact]
+    public void WorkloadsListsEveryWorkloadWithItsParameters()
+    {
+        var (code, stdout, _) = Invoke("workloads");
+        Assert.Equal(0, code);
+        foreach (var w in WorkloadCatalog.All)
+        {
+            Assert.Contains(w.Name + ":", stdout);
+            foreach (var p in w.Parameters) Assert.Contains($"{p.Name}={p.Default}", stdout);
+        }
+    }
+}
