@@ -238,7 +238,7 @@ public sealed partial class GoRuntime : IDisposable
         {
             _sched.RunqHead = _sched.RunqTail = null;
             _sched.GFreeWithBody = _sched.GFreeNoBody = null;
-            foreach (var p in _allp) { Array.Clear(p.Runq); p.RunNext = null; p.GFreeHead = null; }
+            foreach (var p in _allp) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFreeHead = null; }
         }
     }
 
@@ -265,7 +265,19 @@ public sealed partial class GoRuntime : IDisposable
         _runEnded.Set();
     }
 
-    private void MainExited() => _runEnded.Set();
+    /// <summary>
+    /// The main goroutine returned: like Go's exit(0), the run ends now. The stop flag is set here,
+    /// on the M, before any other M can go idle: goroutines still blocked are not a deadlock.
+    /// </summary>
+    private void MainExited()
+    {
+        lock (_sched.Lock)
+        {
+            _stopping = true;
+            WakeIdleMsLocked();
+        }
+        _runEnded.Set();
+    }
 
     private RunResult BuildResult(Exception? error)
     {

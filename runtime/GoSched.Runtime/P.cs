@@ -16,7 +16,11 @@ internal sealed class P
         Id = id;
         Runq = new G?[runqSize];
         RunqMask = (uint)runqSize - 1;
+        SlowBatch = new G[runqSize / 2 + 1];
     }
+
+    /// <summary>runqputslow's scratch batch (half the ring plus one), reused so overflow allocates nothing.</summary>
+    public readonly G[] SlowBatch;
 
     public readonly int Id;
 

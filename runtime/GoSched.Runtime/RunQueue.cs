@@ -60,7 +60,7 @@ public sealed partial class GoRuntime
     {
         uint n = (t - h) / 2;
         if (n != (uint)pp.Runq.Length / 2) Throw("runqputslow: queue is not full");
-        var batch = new G[n + 1];
+        var batch = pp.SlowBatch;
         for (uint i = 0; i < n; i++) batch[i] = pp.Runq[(h + i) & pp.RunqMask]!;
         if (Interlocked.CompareExchange(ref pp.RunqHead, h + n, h) != h) return false; // cas-release, commits consume
         batch[n] = gp;
