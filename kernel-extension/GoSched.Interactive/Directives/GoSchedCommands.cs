@@ -1,0 +1,164 @@
+// The #!gosched command classes: plain data bound by the host from --kebab-case options
+// ("--steal-tries 0" arrives as StealTries = "0"). Knob values stay text here on purpose: GoConfig
+// parses and checks them and says what is wrong in the knob's own terms ("gomaxprocs=0: must be
+// between 1 and 256"), where an int property would fail in the host's JSON binder with a message
+// about System.Nullable`1[System.Int32].
+using System.Runtime.CompilerServices;
+using System.Text.Json.Serialization;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+
+namespace GoSched.Interactive.Directives;
+
+/// <summary>Base of the #!gosched commands: checks the line as written before anything in the cell runs.</summary>
+public abstract class GoSchedCommand : KernelDirectiveCommand
+{
+    // The subcommand lines of one submission, and how far the host's parser has got through them.
+    private static readonly ConditionalWeakTable<KernelCommand, SubmissionLines> s_submissions = new();
+
+    /// <summary>The subcommand this class binds; null for the bare directive.</summary>
+    [JsonIgnore]
+    internal abstract string? SubcommandName { get; }
+
+    /// <summary>The line as the user wrote it, checked; null when the host gave no source (then only bound values are used).</summary>
+    [JsonIgnore]
+    internal DirectiveLine? Line { get; private set; }
+
+    /// <summary>
+    /// Called by the host's parser right after it binds this command, before any command of the
+    /// submission runs; an error fails the whole submission with this message. The host passes no
+    /// source text, so the line is found in the submission being parsed (the invocation context's
+    /// root command): the n-th #!gosched line of this subcommand is the n-th command of this class.
+    /// </summary>
+    public override IEnumerable<string> GetValidationErrors(CompositeKernel kernel)
+    {
+        if (FindLine() is not { } text)
+            return [];
+        try
+        {
+            Line = DirectiveLine.Parse(text, GoSchedDirective.Grammar);
+            return [];
+        }
+        catch (DirectiveException e)
+        {
+            return [e.Message];
+        }
+        catch (Exception e)
+        {
+            // Whatever happens here fails the submission, never the kernel.
+            return [$"{GoSchedDirective.Name}: internal error while checking the line: {e.GetType().Name}: {e.Message}"];
+        }
+    }
+
+    private string? FindLine()
+    {
+        var root = KernelInvocationContext.Current?.Command;
+        string? code = root switch
+        {
+            SubmitCode s => s.Code,
+            RequestDiagnostics d => d.Code,
+            _ => null,
+        };
+        if (root is null || code is null)
+            return null;
+        return s_submissions.GetValue(root, _ => new SubmissionLines(code)).Next(SubcommandName);
+    }
+
+    private sealed class SubmissionLines(string code)
+    {
+        private readonly string[] _lines = code.Split('\n').Where(DirectiveLine.IsGoSchedLine).ToArray();
+        private readonly HashSet<string> _subcommands = GoSchedDirective.Grammar.Subcommands.Select(s => s.Name).ToHashSet();
+        private int _next;
+
+        public string? Next(string? subcommand)
+        {
+            lock (this)
+            {
+                for (int i = _next; i < _lines.Length; i++)
+                {
+                    string? word = DirectiveLine.FirstWord(_lines[i]);
+                    // The host binds the root class for a bare line and for one whose first word is no subcommand.
+                    bool match = subcommand is null ? word is null || !_subcommands.Contains(word) : word == subcommand;
+                    if (match)
+                    {
+                        _next = i + 1;
+                        return _lines[i];
+                    }
+                }
+                return null;
+            }
+        }
+    }
+}
+
+/// <summary>`#!gosched` alone (shows the help), or with a word that is no subcommand (rejected).</summary>
+public sealed class GoSchedRoot : GoSchedCommand
+{
+    internal override string? SubcommandName => null;
+}
+
+/// <summary>`#!gosched help`.</summary>
+public sealed class GoSchedHelp : GoSchedCommand
+{
+    internal override string? SubcommandName => GoSchedDirective.Help;
+}
+
+/// <summary>`#!gosched config [--knob value]... [--godebug "k=v,..."] [--reset]`.</summary>
+public sealed class GoSchedConfig : GoSchedCommand
+{
+    internal override string? SubcommandName => GoSchedDirective.Config;
+
+    public string? Gomaxprocs { get; set; }
+    public string? StealTries { get; set; }
+    public string? RunqSize { get; set; }
+    public string? GlobalRunqCheck { get; set; }
+    public string? Runnext { get; set; }
+    public string? Randomize { get; set; }
+    public string? Seed { get; set; }
+    public string? SamplePeriodUs { get; set; }
+    public string? Godebug { get; set; }
+    public bool Reset { get; set; }
+
+    /// <summary>The knob options given, as (GODEBUG knob, value), in the order of <see cref="GoSchedDirective.Knobs"/>.</summary>
+    internal IEnumerable<(string Knob, string Value)> KnobValues()
+    {
+        string?[] values = [Gomaxprocs, StealTries, RunqSize, GlobalRunqCheck, Runnext, Randomize, Seed, SamplePeriodUs];
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] is { } v)
+                yield return (GoSchedDirective.Knobs[i].Knob, v);
+    }
+}
+
+/// <summary>`#!gosched run &lt;workload&gt; [--arg name=value]... [--name variable]`.</summary>
+public sealed class GoSchedRun : GoSchedCommand
+{
+    internal override string? SubcommandName => GoSchedDirective.Run;
+
+    public string? Workload { get; set; }
+
+    /// <summary>Bound by the host only when --arg occurs once; all occurrences come from <see cref="GoSchedCommand.Line"/>.</summary>
+    public string? Arg { get; set; }
+
+    public string? Name { get; set; }
+
+    /// <summary>Every --arg value as written.</summary>
+    internal IEnumerable<string> ArgValues() =>
+        Line?.ValuesOf("--arg") ?? (Arg is null ? [] : [Arg]);
+}
+
+/// <summary>`#!gosched status`.</summary>
+public sealed class GoSchedStatus : GoSchedCommand
+{
+    internal override string? SubcommandName => GoSchedDirective.Status;
+}
+
+/// <summary>`#!gosched plot runq|counters [--runs a,b] [--schedtrace file,...] [--overlay]`.</summary>
+public sealed class GoSchedPlot : GoSchedCommand
+{
+    internal override string? SubcommandName => GoSchedDirective.Plot;
+
+    public string? Kind { get; set; }
+    public string? Runs { get; set; }
+    public string? Schedtrace { get; set; }
+    public bool Overlay { get; set; }
+}

@@ -1,0 +1,90 @@
+// GoSchedDirective: the #!gosched magic command's grammar, in one place.
+//
+//   #!gosched [help | config | run | status | plot] [value] [--option value | --flag]...
+//
+// The tree below is the single source of the names: the host's parser and completions read it,
+// the help text is printed from it, and DirectiveLine checks each line against it. A root
+// KernelActionDirective with one level of subcommands is all the host API allows.
+using Microsoft.DotNet.Interactive.Directives;
+
+namespace GoSched.Interactive.Directives;
+
+/// <summary>A config option and the GoConfig knob (GODEBUG name) it sets.</summary>
+internal sealed record KnobOption(string Option, string Knob, string Description);
+
+internal static class GoSchedDirective
+{
+    public const string Name = "#!gosched";
+
+    public const string Help = "help", Config = "config", Run = "run", Status = "status", Plot = "plot";
+
+    public const string PlotRunq = "runq", PlotCounters = "counters";
+
+    public static readonly string[] PlotKinds = [PlotRunq, PlotCounters];
+
+    /// <summary>The config options that set one knob each; values are parsed and checked by GoConfig.</summary>
+    public static readonly KnobOption[] Knobs =
+    [
+        new("--gomaxprocs", "gomaxprocs", "Number of Ps (GOMAXPROCS), 1 to 256."),
+        new("--steal-tries", "stealtries", "Rounds of stealWork before an M gives up (Go: 4; 0 turns stealing off)."),
+        new("--runq-size", "runqsize", "Slots in each P's local run queue: a power of two, at least 4 (Go: 256)."),
+        new("--global-runq-check", "globalrunqcheck", "Take one G from the global queue every this many schedticks (Go: 61)."),
+        new("--runnext", "runnext", "1: newproc and ready use the P's runnext slot (Go); 0: they do not."),
+        new("--randomize", "randomizescheduler", "1: Go's race-mode randomizeScheduler (runnext skipped at random, batches shuffled)."),
+        new("--seed", "seed", "Seed of the runtime's random generator (steal order, randomize); 0: from entropy."),
+        new("--sample-period-us", "sampleperiodus", "Sampler period in microseconds, at least 100; 0 turns the sampler off."),
+    ];
+
+    /// <summary>Options that take several occurrences; every other option may appear once.</summary>
+    public const int MaxArgs = 64;
+
+    /// <summary>
+    /// The tree that lines are checked against. The host takes ownership of the instances it is
+    /// given (a directive cannot be re-parented), so each kernel gets its own from <see cref="Create"/>.
+    /// </summary>
+    public static readonly KernelActionDirective Grammar = Create();
+
+    public static KernelActionDirective Create()
+    {
+        var root = new KernelActionDirective(Name,
+            "GoSched Workbench: configure the Go scheduler model, run workloads on it and plot what it did. `#!gosched help` for details.");
+
+        root.Subcommands.Add(new KernelActionDirective(Help, "Lists the subcommands, their options and the workloads."));
+
+        var config = new KernelActionDirective(Config,
+            "Sets scheduler knobs for the next runs; with no option shows them. Values are checked as GODEBUG settings are.");
+        foreach (var knob in Knobs)
+            config.Parameters.Add(new KernelDirectiveParameter(knob.Option, knob.Description) { TypeHint = "number" });
+        config.Parameters.Add(new KernelDirectiveParameter("--godebug",
+            "Several knobs at once, GODEBUG-style: \"gomaxprocs=2,stealtries=0\" (applied after the single options)."));
+        config.Parameters.Add(new KernelDirectiveParameter("--reset", "Go back to Go's defaults before applying the other options.") { Flag = true });
+        root.Subcommands.Add(config);
+
+        root.Subcommands.Add(new KernelActionDirective(Run,
+            "Runs a named workload on a fresh runtime with the current config, shows a summary and keeps its recording as a C# variable.")
+        {
+            Parameters =
+            [
+                new KernelDirectiveParameter("--workload", "The workload to run (see `#!gosched help`).") { AllowImplicitName = true },
+                new KernelDirectiveParameter("--arg", "A workload parameter, name=value; repeat it, or separate several with commas.") { MaxOccurrences = MaxArgs },
+                new KernelDirectiveParameter("--name", "The C# variable that receives the recording (default: lastRun; lastRun is always set too)."),
+            ],
+        });
+
+        root.Subcommands.Add(new KernelActionDirective(Status, "Shows the configured knobs and the runs kept so far."));
+
+        root.Subcommands.Add(new KernelActionDirective(Plot,
+            "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue) or `counters` (per-P scheduler counters).")
+        {
+            Parameters =
+            [
+                new KernelDirectiveParameter("--kind", $"What to plot: {string.Join(", ", PlotKinds)}.") { AllowImplicitName = true },
+                new KernelDirectiveParameter("--runs", "Runs to plot, comma-separated: names given to `run --name`, or C# variables holding a Recording (default: the last run)."),
+                new KernelDirectiveParameter("--schedtrace", "Real Go GODEBUG=schedtrace logs to plot beside the runs, comma-separated paths."),
+                new KernelDirectiveParameter("--overlay", "runq: one panel per P with the runs overlaid, instead of one panel per run.") { Flag = true },
+            ],
+        });
+
+        return root;
+    }
+}

@@ -1,0 +1,330 @@
+// GoSchedSession: what one kernel's #!gosched commands act on, and the handlers themselves.
+//
+// State per kernel: the config for the next runs, and the runs kept so far (by name; each is also
+// a C# variable). Every handler turns a bad value into a failed command with a message saying what
+// is valid, and never lets an exception out into the kernel.
+using System.Globalization;
+using System.Text;
+using GoSched.Interactive.Charts;
+using GoSched.Interactive.Directives;
+using GoSched.Observability;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+
+namespace GoSched.Interactive.Workbench;
+
+/// <summary>A run kept by the session.</summary>
+internal sealed record KeptRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, RunOutcome Outcome);
+
+/// <summary>The summary table of a run, one row.</summary>
+public sealed record RunSummary(
+    string Name,
+    string Workload,
+    string Args,
+    string Settings,
+    double WallMs,
+    long GoroutinesStarted,
+    long GoroutinesFinished,
+    long Steals,
+    int Samples,
+    string Error);
+
+/// <summary>One knob in the status table.</summary>
+public sealed record KnobRow(string Knob, string Option, string Value, string GoDefault);
+
+internal sealed class GoSchedSession
+{
+    /// <summary>The C# variable that always holds the last run's recording.</summary>
+    public const string LastRunVariable = "lastRun";
+
+    /// <summary>The C# variable that holds the current config, for cells that start their own runtime.</summary>
+    public const string ConfigVariable = "goConfig";
+
+    private const string MarkdownMimeType = "text/markdown";
+
+    private readonly Kernel _kernel;
+    private readonly IGoSchedBackend _backend;
+    private readonly PlotlyOutput _plotly;
+    private readonly Dictionary<string, KeptRun> _runs = new(StringComparer.Ordinal);
+    private KeptRun? _last;
+    private string? _running;
+
+    public GoSchedSession(Kernel kernel, IGoSchedBackend backend, PlotlyOutput plotly)
+    {
+        _kernel = kernel;
+        _backend = backend;
+        _plotly = plotly;
+    }
+
+    /// <summary>The config the next run starts with.</summary>
+    public GoConfig Config { get; private set; } = new();
+
+    /// <summary>Registers #!gosched and its subcommands on <see cref="_kernel"/>.</summary>
+    public void AddDirectives()
+    {
+        var root = GoSchedDirective.Create();
+        var subcommand = root.Subcommands.ToDictionary(s => s.Name);
+        _kernel.AddDirective<GoSchedRoot>(root, (c, ctx) => Guard(c, ctx, RootAsync));
+        _kernel.AddDirective<GoSchedHelp>(subcommand[GoSchedDirective.Help], (c, ctx) => Guard(c, ctx, (_, x) => HelpAsync(x)));
+        _kernel.AddDirective<GoSchedConfig>(subcommand[GoSchedDirective.Config], (c, ctx) => Guard(c, ctx, ConfigAsync));
+        _kernel.AddDirective<GoSchedRun>(subcommand[GoSchedDirective.Run], (c, ctx) => Guard(c, ctx, RunAsync));
+        _kernel.AddDirective<GoSchedStatus>(subcommand[GoSchedDirective.Status], (c, ctx) => Guard(c, ctx, (_, x) => StatusAsync(x)));
+        _kernel.AddDirective<GoSchedPlot>(subcommand[GoSchedDirective.Plot], (c, ctx) => Guard(c, ctx, PlotAsync));
+    }
+
+    /// <summary>Runs a handler; the errors users cause become a failed command with their message.</summary>
+    private static async Task Guard<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task> handler)
+        where T : KernelCommand
+    {
+        try
+        {
+            await handler(command, context);
+        }
+        catch (Exception e) when (e is DirectiveException or ConfigException or SchedTraceFormatException or IOException or UnauthorizedAccessException)
+        {
+            context.Fail(command, message: e.Message);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            context.Fail(command, message: "#!gosched: cancelled");
+        }
+        catch (Exception e)
+        {
+            // A bug of ours, not of the user's: say so, with the type, but keep the kernel alive.
+            context.Fail(command, message: $"#!gosched: internal error: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private Task RootAsync(GoSchedRoot command, KernelInvocationContext context)
+    {
+        // The line check has already rejected any word that is not a subcommand; this is the bare directive.
+        if (command.Line?.Subcommand is { } word)
+            throw new DirectiveException($"{GoSchedDirective.Name}: unknown subcommand '{word}'");
+        return HelpAsync(context);
+    }
+
+    // ---- help ------------------------------------------------------------------------------------
+
+    private Task HelpAsync(KernelInvocationContext context)
+    {
+        var root = GoSchedDirective.Grammar;
+        var md = new StringBuilder();
+        md.AppendLine($"**`{root.Name}`**: {root.Description}").AppendLine();
+        foreach (var sub in root.Subcommands)
+        {
+            var value = sub.Parameters.FirstOrDefault(p => p.AllowImplicitName);
+            md.AppendLine($"- **`{root.Name} {sub.Name}{(value is null ? "" : $" <{value.Name.TrimStart('-')}>")}`**: {sub.Description}");
+            foreach (var p in sub.Parameters.Where(p => !p.AllowImplicitName))
+                md.AppendLine($"  - `{p.Name}{(p.Flag ? "" : " <value>")}`: {p.Description}");
+        }
+        md.AppendLine().AppendLine("**Workloads** (`run <workload> --arg name=value`):").AppendLine();
+        if (_backend.Workloads.Count == 0)
+            md.AppendLine("- none in this build");
+        foreach (var w in _backend.Workloads)
+        {
+            string args = string.Join(", ", w.Parameters.Select(p => $"`{p.Name}={p.Default}`"));
+            md.AppendLine($"- **`{w.Name}`**: {w.Description}{(args.Length > 0 ? $" Parameters: {args}." : "")}");
+        }
+        md.AppendLine().AppendLine(
+            $"After a run its recording is the C# variable `{LastRunVariable}` (and the `--name` given); " +
+            $"`{ConfigVariable}` holds the current config for cells that start their own `GoSched.GoRuntime`.");
+        context.DisplayAs(md.ToString(), MarkdownMimeType);
+        return Task.CompletedTask;
+    }
+
+    // ---- config ----------------------------------------------------------------------------------
+
+    private async Task ConfigAsync(GoSchedConfig command, KernelInvocationContext context)
+    {
+        var config = command.Reset ? new GoConfig() : Config;
+        foreach (var (knob, value) in command.KnobValues())
+            config = config.With(knob, value);
+        if (command.Godebug is { } godebug)
+            config = config.With(godebug); // validates
+        Config = config.Validate();
+        await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
+        context.Display(KnobRows(), PlotlyOutput.HtmlMimeType);
+    }
+
+    private IReadOnlyList<KnobRow> KnobRows()
+    {
+        var defaults = new GoConfig();
+        string Show(GoConfig c, string knob) => knob switch
+        {
+            "gomaxprocs" => c.Gomaxprocs.ToString(CultureInfo.InvariantCulture),
+            "stealtries" => c.StealTries.ToString(CultureInfo.InvariantCulture),
+            "runqsize" => c.LocalRunqSize.ToString(CultureInfo.InvariantCulture),
+            "globalrunqcheck" => c.GlobalRunqCheckInterval.ToString(CultureInfo.InvariantCulture),
+            "runnext" => c.RunNext ? "1" : "0",
+            "randomizescheduler" => c.RandomizeScheduler ? "1" : "0",
+            "seed" => c.Seed.ToString(CultureInfo.InvariantCulture),
+            "sampleperiodus" => (c.SamplePeriodNs / 1000).ToString(CultureInfo.InvariantCulture),
+            _ => throw new ArgumentOutOfRangeException(nameof(knob), knob, "no such knob"),
+        };
+        return GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToArray();
+    }
+
+    // ---- run -------------------------------------------------------------------------------------
+
+    private async Task RunAsync(GoSchedRun command, KernelInvocationContext context)
+    {
+        string usage = $"{GoSchedDirective.Name} {GoSchedDirective.Run} <workload> [--arg name=value]... [--name variable]";
+        string valid = string.Join(", ", _backend.Workloads.Select(w => w.Name));
+        if (string.IsNullOrWhiteSpace(command.Workload))
+            throw new DirectiveException($"{usage}: which workload? ({(valid.Length > 0 ? valid : "none in this build")})");
+        var workload = _backend.Workloads.FirstOrDefault(w => w.Name == command.Workload)
+            ?? throw new DirectiveException($"unknown workload '{command.Workload}'; workloads: {(valid.Length > 0 ? valid : "none in this build")}");
+        var args = ParseArgs(workload, command.ArgValues());
+        string name = command.Name ?? LastRunVariable;
+        if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
+            throw new DirectiveException($"--name {name}: not a C# variable name");
+
+        _running = workload.Name;
+        RunOutcome outcome;
+        try
+        {
+            outcome = await _backend.RunAsync(workload.Name, Config, args, context.CancellationToken);
+        }
+        catch (ArgumentException e) when (e is not ConfigException)
+        {
+            // The workload's own check of its parameters' values.
+            throw new DirectiveException($"{workload.Name}: {e.Message}");
+        }
+        finally
+        {
+            _running = null;
+        }
+
+        var run = new KeptRun(name, workload.Name, args, outcome);
+        _runs[name] = run;
+        _last = run;
+        await SetVariableAsync(LastRunVariable, outcome.Recording, typeof(Recording));
+        if (name != LastRunVariable)
+            await SetVariableAsync(name, outcome.Recording, typeof(Recording));
+        context.Display(Summary(run), PlotlyOutput.HtmlMimeType);
+        if (outcome.Error is { } error)
+            context.Fail(command, message: $"{workload.Name}: {error}");
+    }
+
+    /// <summary>Reads "--arg a=1 --arg b=2" or "--arg a=1,b=2" against the workload's parameter list.</summary>
+    private static Dictionary<string, string> ParseArgs(WorkloadInfo workload, IEnumerable<string> values)
+    {
+        string names = workload.Parameters.Count == 0 ? "none" : string.Join(", ", workload.Parameters.Select(p => p.Name));
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0 || eq == pair.Length - 1)
+                throw new DirectiveException($"--arg {pair}: expected name=value ({workload.Name} parameters: {names})");
+            string key = pair[..eq].Trim();
+            if (workload.Parameters.All(p => p.Name != key))
+                throw new DirectiveException($"--arg {pair}: {workload.Name} has no parameter '{key}' (parameters: {names})");
+            if (!args.TryAdd(key, pair[(eq + 1)..].Trim()))
+                throw new DirectiveException($"--arg {pair}: '{key}' is given more than once");
+        }
+        return args;
+    }
+
+    private static RunSummary Summary(KeptRun run) => new(
+        run.Name,
+        run.Workload,
+        string.Join(",", run.Args.Select(a => $"{a.Key}={a.Value}")),
+        run.Outcome.Recording.Settings,
+        Math.Round(run.Outcome.WallNs / 1e6, 3),
+        run.Outcome.GoroutinesStarted,
+        run.Outcome.GoroutinesFinished,
+        run.Outcome.Steals,
+        run.Outcome.Recording.Samples.Count,
+        run.Outcome.Error ?? "");
+
+    // ---- status ----------------------------------------------------------------------------------
+
+    private Task StatusAsync(KernelInvocationContext context)
+    {
+        var md = new StringBuilder($"**Config** `{Config}` (for the next run; `{ConfigVariable}` in C#)");
+        if (_running is { } running)
+            md.Append($"; **running** `{running}`");
+        md.Append(_last is { } last ? $"; **last run** `{last.Name}` ({last.Workload})" : "; no run yet");
+        context.DisplayAs(md.ToString(), MarkdownMimeType);
+        context.Display(KnobRows(), PlotlyOutput.HtmlMimeType);
+        if (_runs.Count > 0)
+            context.Display(_runs.Values.Select(Summary).ToArray(), PlotlyOutput.HtmlMimeType);
+        return Task.CompletedTask;
+    }
+
+    // ---- plot ------------------------------------------------------------------------------------
+
+    private Task PlotAsync(GoSchedPlot command, KernelInvocationContext context)
+    {
+        string kinds = string.Join(", ", GoSchedDirective.PlotKinds);
+        if (string.IsNullOrWhiteSpace(command.Kind))
+            throw new DirectiveException($"{GoSchedDirective.Name} {GoSchedDirective.Plot} <kind>: what to plot? ({kinds})");
+        if (!GoSchedDirective.PlotKinds.Contains(command.Kind))
+            throw new DirectiveException($"{GoSchedDirective.Name} {GoSchedDirective.Plot}: unknown kind '{command.Kind}'; kinds: {kinds}");
+
+        var runs = ResolveRuns(command);
+        if (command.Kind == GoSchedDirective.PlotCounters)
+        {
+            var withCounters = runs.Where(r => r.Recording.Counters.Count > 0).ToArray();
+            if (withCounters.Length == 0)
+                throw new DirectiveException($"plot counters: {string.Join(", ", runs.Select(r => r.Name))} carry no per-P counters (Go schedtrace logs do not)");
+            _plotly.Display(context, _plotly.Renderer.BarChart(RecordingCharts.Counters(withCounters)));
+            return Task.CompletedTask;
+        }
+
+        var empty = runs.Where(r => r.Recording.Samples.Count == 0).Select(r => r.Name).ToArray();
+        if (empty.Length > 0)
+            throw new DirectiveException($"plot runq: no samples in {string.Join(", ", empty)} (was the sampler off? #!gosched config --sample-period-us 1000)");
+        _plotly.Display(context, _plotly.Renderer.LineChart(RecordingCharts.Runq(runs, command.Overlay)));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>--runs names (kept runs first, then C# variables holding a Recording) and --schedtrace files; default: the last run.</summary>
+    private List<NamedRecording> ResolveRuns(GoSchedPlot command)
+    {
+        var runs = new List<NamedRecording>();
+        foreach (string name in Split(command.Runs))
+        {
+            if (_runs.TryGetValue(name, out var kept))
+                runs.Add(new NamedRecording(name, kept.Outcome.Recording));
+            else if (TryGetVariable(name) is { } recording)
+                runs.Add(new NamedRecording(name, recording));
+            else
+                throw new DirectiveException(
+                    $"--runs: no run or Recording variable named '{name}' (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
+        }
+        foreach (string path in Split(command.Schedtrace))
+        {
+            if (!File.Exists(path))
+                throw new DirectiveException($"--schedtrace: no such file: {path} (relative paths start at {Environment.CurrentDirectory})");
+            var recording = _backend.ParseSchedTrace(path);
+            runs.Add(new NamedRecording(recording.Label, recording));
+        }
+        if (runs.Count == 0)
+        {
+            if (_last is null)
+                throw new DirectiveException("plot: nothing to plot yet: #!gosched run <workload> first, or give --runs or --schedtrace");
+            runs.Add(new NamedRecording(_last.Name, _last.Outcome.Recording));
+        }
+        return runs;
+    }
+
+    private static IEnumerable<string> Split(string? list) =>
+        list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
+    // ---- the C# kernel ---------------------------------------------------------------------------
+
+    private CSharpKernel? CSharp => _kernel as CSharpKernel
+        ?? (_kernel as CompositeKernel)?.ChildKernels.OfType<CSharpKernel>().FirstOrDefault();
+
+    private async Task SetVariableAsync(string name, object value, Type type)
+    {
+        if (CSharp is { } csharp)
+            await csharp.SetValueAsync(name, value, type);
+    }
+
+    private Recording? TryGetVariable(string name) =>
+        CSharp is { } csharp && csharp.TryGetValue<object>(name, out var value) ? value as Recording : null;
+}

@@ -1,0 +1,72 @@
+using GoSched.Interactive.Charts;
+using GoSched.Interactive.Workbench;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Events;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace GoSched.Interactive.Tests;
+
+/// <summary>
+/// A kernel as dotnet/interactive's own extension tests build one, CompositeKernel { CSharpKernel },
+/// with the extension loaded on a fake runtime and the real renderer (through its load context).
+/// Formatters are reset when the test ends.
+/// </summary>
+public abstract class KernelTestBase : IAsyncLifetime, IDisposable
+{
+    internal const string Html = "text/html";
+    internal const string Markdown = "text/markdown";
+
+    internal CompositeKernel Kernel { get; } = new() { new CSharpKernel() };
+
+    internal FakeBackend Backend { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        Kernel.DefaultKernelName = "csharp";
+        await GoSchedKernelExtension.LoadAsync(Kernel, Backend, () => ChartHost.Renderer);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        Kernel.Dispose();
+        Formatter.ResetToDefault();
+    }
+
+    internal Task<KernelCommandResult> SubmitAsync(string code) => Kernel.SendAsync(new SubmitCode(code));
+
+    internal async Task<KernelCommandResult> SucceedsAsync(string code)
+    {
+        var result = await SubmitAsync(code);
+        var failed = result.Events.OfType<CommandFailed>().FirstOrDefault();
+        Assert.True(failed is null, $"'{code}' failed: {failed?.Message}");
+        return result;
+    }
+
+    /// <summary>Submits code that must fail, and returns the failure's message.</summary>
+    internal async Task<string> FailsAsync(string code)
+    {
+        var result = await SubmitAsync(code);
+        var failed = result.Events.OfType<CommandFailed>().FirstOrDefault();
+        Assert.True(failed is not null, $"'{code}' succeeded");
+        return failed!.Message;
+    }
+
+    /// <summary>Everything displayed with <paramref name="mimeType"/>, in order.</summary>
+    internal static string[] Displayed(KernelCommandResult result, string mimeType) =>
+        result.Events.OfType<DisplayEvent>()
+            .SelectMany(e => e.FormattedValues)
+            .Where(v => v.MimeType == mimeType)
+            .Select(v => v.Value)
+            .ToArray();
+
+    internal async Task<T> ValueAsync<T>(string variable)
+    {
+        var csharp = Kernel.ChildKernels.OfType<CSharpKernel>().Single();
+        Assert.True(csharp.TryGetValue<T>(variable, out var value), $"no C# variable {variable}");
+        return await Task.FromResult(value);
+    }
+}
