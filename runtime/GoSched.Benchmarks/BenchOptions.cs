@@ -1,0 +1,45 @@
+namespace GoSched.Benchmarks;
+
+/// <summary>How <see cref="BenchRunner.Run"/> measures a workload.</summary>
+public sealed record BenchOptions
+{
+    /// <summary>Ps of the gosched runtime, and GOMAXPROCS of the Go reference. Default 2 (the targets).</summary>
+    public int Gomaxprocs { get; init; } = 2;
+
+    /// <summary>Timed repetitions of each system after one untimed warm-up (the Go programs' bench.Reps is 7).</summary>
+    public int Repetitions { get; init; } = 7;
+
+    /// <summary>
+    /// Small sizes and one repetition (after the warm-up), and no Go reference: every workload in a
+    /// few seconds, to check that the benchmarks run, not to measure.
+    /// </summary>
+    public bool Quick { get; init; }
+
+    /// <summary>Run the Go 1.19 reference (go/run.sh) when `go` is on PATH. Never in Quick mode.</summary>
+    public bool RunGo { get; init; } = true;
+
+    /// <summary>The folder holding run.sh; default: found by walking up from the binaries and the current directory.</summary>
+    public string? GoBenchDir { get; init; }
+
+    /// <summary>Further knobs for the gosched runtime in GODEBUG form ("stealtries=0"); Gomaxprocs above wins.</summary>
+    public string? Godebug { get; init; }
+
+    /// <summary>Where progress lines go (one a repetition); null: nowhere.</summary>
+    public TextWriter? Progress { get; init; }
+
+    internal int Reps => Quick ? 1 : Math.Max(1, Repetitions);
+
+    internal BenchOptions Validate()
+    {
+        if (Gomaxprocs < 1 || Gomaxprocs > 256) throw new ArgumentOutOfRangeException(nameof(Gomaxprocs), Gomaxprocs, "must be between 1 and 256");
+        if (Repetitions < 1) throw new ArgumentOutOfRangeException(nameof(Repetitions), Repetitions, "must be at least 1");
+        return this;
+    }
+
+    internal GoConfig RuntimeConfig()
+    {
+        var baseConfig = string.IsNullOrWhiteSpace(Godebug) ? new GoConfig() : GoConfig.Parse(Godebug);
+        // The sampler is a thread of its own that allocates its samples: off while measuring.
+        return (baseConfig with { Gomaxprocs = Gomaxprocs, SamplePeriodNs = 0, SchedTraceNs = 0 }).Validate();
+    }
+}

@@ -1,0 +1,125 @@
+// BenchRunner: the benchmarks of issue 2, section 8, by name.
+//
+// How a benchmark is measured. The gosched runtime and the .NET ThreadPool run the same workload
+// in this process, alternating: one untimed warm-up of each (JIT tiering, free lists, the pool's
+// threads), then Repetitions rounds of "gosched, then .NET", each repetition after a full
+// collection. Alternating puts both systems under the same background noise of a shared machine;
+// the figures are medians, and the comparisons are ratios within one call. The Go 1.19 program
+// for the workload (go/run.sh) runs afterwards, with the same GOMAXPROCS, in its own process.
+using System.Diagnostics;
+using System.Reflection;
+using GoSched.Benchmarks.Workloads;
+
+namespace GoSched.Benchmarks;
+
+/// <summary>Runs the named benchmarks on gosched, the .NET ThreadPool and Go 1.19.</summary>
+public static class BenchRunner
+{
+    private static readonly Workload[] s_workloads = [new Spawn(), new PingPong(), new Ring(), new Fanout(), new Parked()];
+
+    /// <summary>The benchmark names: spawn, pingpong, ring, fanout, parked.</summary>
+    public static IReadOnlyList<string> Names { get; } = s_workloads.Select(w => w.Name).ToArray();
+
+    /// <summary>Measures one benchmark. Throws <see cref="ArgumentException"/> for an unknown name, listing the valid ones.</summary>
+    public static BenchReport Run(string name, BenchOptions? options = null)
+    {
+        var w = s_workloads.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"unknown benchmark '{name}' (benchmarks: {string.Join(", ", Names)})", nameof(name));
+        var o = (options ?? new BenchOptions()).Validate();
+        var notes = new List<string>();
+
+        var (gosched, dotnet) = RunInProcess(w, o);
+        var go = GoReference.Run(w, o, out string? goSkipped);
+        if (goSkipped != null) notes.Add(goSkipped);
+        notes.AddRange(Caveats(o));
+
+        var report = new BenchReport
+        {
+            Workload = w.Name,
+            Gomaxprocs = o.Gomaxprocs,
+            Metric = w.Metric,
+            Unit = w.Unit,
+            HigherIsBetter = w.HigherIsBetter,
+            Parameters = w.Parameters(o.Quick),
+            Repetitions = o.Reps,
+            Quick = o.Quick,
+            AllocationOp = w.AllocationOp,
+            Gosched = gosched,
+            Dotnet = dotnet,
+            Go = go,
+            Targets = [],
+            Notes = notes,
+        };
+        return report with { Targets = w.Targets(report).ToArray() };
+    }
+
+    /// <summary>Warm-up, then alternating repetitions of the gosched and .NET sides.</summary>
+    private static (SystemFigures Gosched, SystemFigures Dotnet) RunInProcess(Workload w, BenchOptions o)
+    {
+        var g = new List<Sample>();
+        var d = new List<Sample>();
+        using var gSide = w.Gosched(o);
+        using var dSide = w.Dotnet(o);
+        for (int rep = 0; rep <= o.Reps; rep++) // rep 0 is the warm-up
+        {
+            Measure.Settle();
+            var gs = gSide.RunOnce();
+            Measure.Settle();
+            var ds = dSide.RunOnce();
+            o.Progress?.WriteLine($"{w.Name} {(rep == 0 ? "warm-up" : $"run {rep}/{o.Reps}")}: gosched {BenchReport.Num(gs.Value)}, dotnet {BenchReport.Num(ds.Value)} ({w.Metric})");
+            if (rep == 0) continue;
+            g.Add(gs);
+            d.Add(ds);
+        }
+        return (Figures("gosched", gSide.Description, g), Figures("dotnet", dSide.Description, d));
+    }
+
+    private static SystemFigures Figures(string system, string description, List<Sample> samples)
+    {
+        var runs = samples.Select(s => s.Value).ToArray();
+        var allocRuns = samples.All(s => s.AllocPerOp.HasValue) ? samples.Select(s => s.AllocPerOp!.Value).ToArray() : null;
+        Dictionary<string, object>? extra = null;
+        foreach (var key in samples.SelectMany(s => s.Extra?.Keys ?? []).Distinct())
+        {
+            extra ??= new Dictionary<string, object>();
+            extra[key] = Stats.Median(samples.Where(s => s.Extra?.ContainsKey(key) == true).Select(s => s.Extra![key]));
+        }
+        return new SystemFigures
+        {
+            System = system,
+            Description = description,
+            Median = Stats.Median(runs),
+            Runs = runs,
+            AllocBytesPerOp = allocRuns is { Length: > 0 } ? Stats.Median(allocRuns) : null,
+            AllocRuns = allocRuns,
+            Extra = extra,
+        };
+    }
+
+    /// <summary>What makes this run's figures less than representative, said in the report.</summary>
+    private static IEnumerable<string> Caveats(BenchOptions o)
+    {
+        if (o.Quick) yield return "quick mode: small sizes, one repetition; not a measurement";
+        if (!IsOptimized(typeof(GoRuntime).Assembly)) yield return "GoSched.Runtime was built without optimisation (Debug): build Release for figures";
+        if (Debugger.IsAttached) yield return "a debugger is attached";
+        if (o.Gomaxprocs != Environment.ProcessorCount)
+            yield return $"the .NET ThreadPool sizes itself to the {Environment.ProcessorCount} CPUs, not to GOMAXPROCS={o.Gomaxprocs}";
+        if (o.Gomaxprocs > Environment.ProcessorCount)
+            yield return $"GOMAXPROCS={o.Gomaxprocs} exceeds the {Environment.ProcessorCount} CPUs";
+    }
+
+    private static bool IsOptimized(Assembly a) =>
+        a.GetCustomAttribute<DebuggableAttribute>() is not { IsJITOptimizerDisabled: true };
+}
+
+internal static class Stats
+{
+    /// <summary>The median (the mean of the middle two for an even count), as bench.Median in go/bench.</summary>
+    public static double Median(IEnumerable<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        if (s.Length == 0) return double.NaN;
+        int n = s.Length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}
