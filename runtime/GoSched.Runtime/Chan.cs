@@ -157,6 +157,18 @@ public sealed class Chan<T> : IParkUnlock
     void IParkUnlock.ParkUnlock() => Lock.Exit();
 
     /// <summary>
+    /// A send that never blocks (select with a default case): true if a receiver took the value or
+    /// it went into the buffer. Callable from anywhere. Throws on a closed channel.
+    /// </summary>
+    public bool TrySend(T value)
+    {
+        Lock.Enter();
+        if (TrySendLocked(value)) return true;
+        Lock.Exit();
+        return false;
+    }
+
+    /// <summary>
     /// Sends value, or enqueues gp's sudog and returns false with the lock held (the M publishes
     /// the park). Mirrors runtime.chansend (block = true).
     /// </summary>
@@ -274,6 +286,7 @@ public sealed class Chan<T> : IParkUnlock
     {
         if (_closed)
         {
+            Lock.Exit();
             throw new ChannelClosedException("send on closed channel");
         }
         if (RecvQ.Dequeue() is { } sg) { SendDirect(sg, value); return true; }

@@ -46,10 +46,19 @@ public sealed record GoConfig
     /// <summary>Print scheddetail blocks with each schedtrace line (GODEBUG scheddetail=1).</summary>
     public bool SchedDetail { get; init; }
 
+    /// <summary>clearDeletedTimers when deleted timers exceed 1/TimerClearDeletedRatio of a P's heap (Go: on, 1/4).</summary>
+    public bool TimerClearDeleted { get; init; } = true;
+
+    /// <summary>The denominator of the deleted-timer rule (Go: 4).</summary>
+    public int TimerClearDeletedRatio { get; init; } = 4;
+
+    /// <summary>Check the timer heap property after every heap operation (Go's verifyTimers; slow, for tests).</summary>
+    public bool TimerCheckHeap { get; init; }
+
     private static readonly string[] s_knobs =
     {
         "gomaxprocs", "stealtries", "runqsize", "globalrunqcheck", "runnext", "randomizescheduler", "seed",
-        "forcepreemptns", "sampleperiodus", "schedtrace", "scheddetail",
+        "forcepreemptns", "sampleperiodus", "schedtrace", "scheddetail", "timerclear", "timerclearratio", "verifytimers",
     };
 
     /// <summary>The names accepted by <see cref="Parse"/> and <see cref="With"/>.</summary>
@@ -65,6 +74,7 @@ public sealed record GoConfig
         if (GlobalRunqCheckInterval < 1) throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be at least 1");
         if (ForcePreemptNs < 10_000) throw new ConfigException($"forcepreemptns={ForcePreemptNs}: must be at least 10000 (10 µs)");
         if (SamplePeriodNs != 0 && SamplePeriodNs < 100_000) throw new ConfigException($"sampleperiodus={SamplePeriodNs / 1000}: must be 0 (off) or at least 100");
+        if (TimerClearDeletedRatio < 1 || TimerClearDeletedRatio > 1024) throw new ConfigException($"timerclearratio={TimerClearDeletedRatio}: must be between 1 and 1024");
         if (SchedTraceNs < 0) throw new ConfigException("schedtrace: must be 0 (off) or a period in milliseconds");
         return this;
     }
@@ -99,6 +109,9 @@ public sealed record GoConfig
         "sampleperiodus" => this with { SamplePeriodNs = checked(Long(name, value) * 1000) },
         "schedtrace" => this with { SchedTraceNs = checked(Long(name, value) * 1_000_000) },
         "scheddetail" => this with { SchedDetail = Bool(name, value) },
+        "timerclear" => this with { TimerClearDeleted = Bool(name, value) },
+        "timerclearratio" => this with { TimerClearDeletedRatio = Int(name, value) },
+        "verifytimers" => this with { TimerCheckHeap = Bool(name, value) },
         _ => throw new ConfigException($"unknown knob '{name}' (knobs: {string.Join(", ", s_knobs)})"),
     };
 
@@ -118,6 +131,9 @@ public sealed record GoConfig
         Add(SamplePeriodNs != d.SamplePeriodNs, $"sampleperiodus={SamplePeriodNs / 1000}");
         Add(SchedTraceNs != 0, $"schedtrace={SchedTraceNs / 1_000_000}");
         Add(SchedDetail, "scheddetail=1");
+        Add(!TimerClearDeleted, "timerclear=0");
+        Add(TimerClearDeletedRatio != d.TimerClearDeletedRatio, $"timerclearratio={TimerClearDeletedRatio}");
+        Add(TimerCheckHeap, "verifytimers=1");
         return sb.ToString();
     }
 

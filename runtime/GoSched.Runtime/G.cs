@@ -106,6 +106,12 @@ internal sealed class G
     /// <summary>Unrecovered exception, set when Outcome is Panic.</summary>
     public Exception? Panic;
 
+    /// <summary>The goroutine's sleep timer (gp.timer), reused by every Go.Sleep.</summary>
+    internal RTimer? Timer;
+
+    /// <summary>Resets the sleep timer once the park is published (resetForSleep).</summary>
+    internal SleepPark? SleepPark;
+
     /// <summary>The main goroutine of GoRuntime.Run: its exit ends the run.</summary>
     public bool IsMain;
 

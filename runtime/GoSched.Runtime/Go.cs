@@ -4,7 +4,7 @@ using GoSched.Internal;
 namespace GoSched;
 
 /// <summary>The operations available inside goroutines (and a few from anywhere).</summary>
-public static class Go
+public static partial class Go
 {
     /// <summary>`go body()` from inside a goroutine (or from a thread inside runtime.Go). Returns the goroutine id.</summary>
     public static long Start(Func<GoTask> body) => body().Goid;

@@ -25,6 +25,8 @@ public sealed partial class GoRuntime : IDisposable
     private readonly int _gomaxprocs;
     private readonly P[] _allp;
     private readonly PMask _idlepMask;
+    private readonly PMask _timerpMask;
+    private readonly PollEvent _poller = new();
     private readonly RandomOrder _stealOrder;
     private readonly Sched _sched = new();
     private readonly List<M> _allm = new(); // under sched.lock
@@ -56,6 +58,7 @@ public sealed partial class GoRuntime : IDisposable
         _allp = new P[_gomaxprocs];
         for (int i = 0; i < _gomaxprocs; i++) _allp[i] = new P(i, _config.LocalRunqSize);
         _idlepMask = new PMask(_gomaxprocs);
+        _timerpMask = new PMask(_gomaxprocs);
         _stealOrder = new RandomOrder((uint)_gomaxprocs);
         _hostRand = new FastRand(SeedFor(-1));
         Recording = new Recording("gosched", "custom", _config.ToString());
@@ -95,6 +98,7 @@ public sealed partial class GoRuntime : IDisposable
             if (_started) throw new InvalidOperationException("runtime already started");
             _started = true;
             _startNs = Clock.Nanotime();
+            _sched.LastPoll = _startNs; // nobody is blocked in the poller
             for (int i = _gomaxprocs - 1; i >= 0; i--) PIdlePut(_allp[i]);
         }
         if (_config.SamplePeriodNs > 0 || _config.SchedTraceNs > 0)
@@ -200,6 +204,7 @@ public sealed partial class GoRuntime : IDisposable
             _stopping = true;
             WakeIdleMsLocked();
         }
+        _poller.Break();
         _runEnded.Set();
         Exception? error = null;
         if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
@@ -213,12 +218,17 @@ public sealed partial class GoRuntime : IDisposable
         _sampler?.Stop();
         _endNs = Clock.Nanotime();
         Recording.WallNs = _endNs - _startNs;
+        CollectTimerStats();
         Recording.Counters = _allp.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
             p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
         lock (_sched.Lock)
         {
             _stopped = true;
-            if (error == null) foreach (var m in _allm) m.Park.Dispose();
+            if (error == null)
+            {
+                foreach (var m in _allm) m.Park.Dispose();
+                _poller.Dispose();
+            }
         }
         ReleaseGoroutines();
         return error;
@@ -242,6 +252,26 @@ public sealed partial class GoRuntime : IDisposable
         }
     }
 
+    /// <summary>Merges the Ps' timer lateness into the recording (after every M has exited).</summary>
+    private void CollectTimerStats()
+    {
+        var merged = new HdrHistogram.LongHistogram(1, Observability.TimerStats.HighestTrackableNs, 3);
+        var firings = new List<Observability.TimerFiring>();
+        foreach (var p in _allp)
+        {
+            lock (p.TimersLock)
+            {
+                merged.Add(p.TimerStats.Lateness);
+                firings.AddRange(p.TimerStats.Firings);
+            }
+        }
+        firings.Sort((a, b) => a.TimeNs.CompareTo(b.TimeNs));
+        Recording.TimerLateness = merged;
+        Recording.TimerLatenessByP = _allp.Select(p => (HdrHistogram.LongHistogram)p.TimerStats.Lateness.Copy()).ToArray();
+        Recording.TimerFirings = firings;
+        Recording.ClearedDeletedTimers = _allp.Sum(p => p.ClearedDeletedTimers);
+    }
+
     /// <summary>Wakes every idle M so it sees _stopping and exits. sched.lock must be held.</summary>
     private void WakeIdleMsLocked()
     {
@@ -262,6 +292,7 @@ public sealed partial class GoRuntime : IDisposable
         _stopping = true;
         if (_sched.Lock.IsHeldByCurrentThread) WakeIdleMsLocked();
         else lock (_sched.Lock) WakeIdleMsLocked();
+        _poller.Break();
         _runEnded.Set();
     }
 
@@ -276,6 +307,7 @@ public sealed partial class GoRuntime : IDisposable
             _stopping = true;
             WakeIdleMsLocked();
         }
+        _poller.Break();
         _runEnded.Set();
     }
 

@@ -58,6 +58,24 @@ internal sealed class P
     /// </summary>
     public G? RunNext;
 
+    // --- Timers (Timers.cs). The heap is under TimersLock; the counters and times are also read without it. ---
+    public readonly Lock TimersLock = new();
+    /// <summary>The 4-ary heap, ordered by When; entries [0, TimersLen).</summary>
+    public RTimer?[] Timers = new RTimer?[16];
+    public int TimersLen;
+    /// <summary>Timers on the heap (numTimers), written under TimersLock, read racily.</summary>
+    public int NumTimers;
+    /// <summary>Deleted timers still on the heap (deletedTimers); anyone may increment.</summary>
+    public int DeletedTimers;
+    /// <summary>When of the heap's top timer, 0 if empty (timer0When).</summary>
+    public long Timer0When;
+    /// <summary>Earliest NextWhen of a ModifiedEarlier timer, 0 if none (timerModifiedEarliest).</summary>
+    public long TimerModifiedEarliest;
+    /// <summary>Deleted timers removed by clearDeletedTimers (the 1/4 rule), for the recording.</summary>
+    public long ClearedDeletedTimers;
+    /// <summary>Lateness of every timer this P ran. Written under TimersLock.</summary>
+    public readonly Observability.TimerStats TimerStats = new();
+
     // --- Free Gs (GFree.cs). Owner only. ---
     public G? GFreeHead;
     public int GFreeCount;

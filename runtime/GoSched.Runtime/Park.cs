@@ -160,12 +160,15 @@ public sealed partial class GoRuntime
             StartM(pp, true);
             return;
         }
+        long when;
         lock (_sched.Lock)
         {
             if (_sched.RunqSize != 0) goto start;
+            when = NoBarrierWakeTime(pp);
             PIdlePut(pp);
-            return;
         }
+        if (when != 0) WakeNetPoller(when);
+        return;
     start:
         StartM(pp, false);
     }
@@ -199,6 +202,7 @@ public sealed partial class GoRuntime
     {
         AssertLockHeld(_sched.Lock);
         if (!RunqEmpty(pp)) Throw("pidleput: P has non-empty run queue");
+        UpdateTimerPMask(pp); // clear if there are no timers.
         _idlepMask.Set(pp.Id);
         pp.Link = _sched.PIdle;
         _sched.PIdle = pp;
@@ -212,6 +216,8 @@ public sealed partial class GoRuntime
         P? pp = _sched.PIdle;
         if (pp != null)
         {
+            // Timer may get added at any time now.
+            _timerpMask.Set(pp.Id);
             _idlepMask.Clear(pp.Id);
             _sched.PIdle = pp.Link;
             pp.Link = null;

@@ -90,7 +90,8 @@ public sealed partial class GoRuntime
     top:
         if (_stopping) return null;
         P pp = mp.P!;
-        // Timers: checkTimers(pp, now) goes here (the timers issue).
+        // now and pollUntil are saved for work stealing so that the M doesn't read the clock again.
+        long now = CheckTimers(mp, pp, 0, out long pollUntil, out _);
 
         // Check the global runnable queue once in a while to ensure fairness. Otherwise two
         // goroutines can completely occupy the local runqueue by constantly respawning each other.
@@ -120,7 +121,7 @@ public sealed partial class GoRuntime
         if (mp.Spinning || 2 * Volatile.Read(ref _sched.NmSpinning) < _gomaxprocs - Volatile.Read(ref _sched.NPIdle))
         {
             if (!mp.Spinning) mp.BecomeSpinning(_sched);
-            gp = StealWork(mp, pp, out bool newWork);
+            gp = StealWork(mp, pp, ref now, ref pollUntil, out bool newWork, out inheritTime);
             if (gp != null) return gp; // Successfully stole.
             if (newWork) goto top;     // There may be new timer or GC work; restart to discover.
         }
@@ -129,6 +130,7 @@ public sealed partial class GoRuntime
         // idle mask: the re-check below must use what was true when we still held a P.
         var allpSnapshot = _allp;
         var idlepMaskSnapshot = _idlepMask.Snapshot();
+        var timerpMaskSnapshot = _timerpMask.Snapshot();
 
         // return P and block
         lock (_sched.Lock)
@@ -185,11 +187,43 @@ public sealed partial class GoRuntime
                 mp.BecomeSpinning(_sched);
                 goto top;
             }
-            // Timers: checkTimersNoP (the timers issue).
+            // Finally, check for timer creation or expiry concurrently with transitioning from
+            // spinning to non-spinning.
+            pollUntil = CheckTimersNoP(allpSnapshot, timerpMaskSnapshot, pollUntil);
         }
-        _ = wasSpinning; // the netpoll issue uses it (a spinning M that polled must not block)
 
-        // Blocking netpoll until the next timer goes here (the netpoll issue); until then, park.
+        // Poll until the next timer. Exactly one M blocks in the poller (sched.lastpoll == 0 while
+        // it does); a new earlier timer breaks it (WakeNetPoller). Until the netpoll issue, the
+        // poller is a futex wait with a nanosecond timeout and never returns goroutines.
+        if (pollUntil != 0 && Interlocked.Exchange(ref _sched.LastPoll, 0) != 0)
+        {
+            Interlocked.Exchange(ref _sched.PollUntil, pollUntil);
+            if (mp.P != null) Throw("findrunnable: netpoll with p");
+            if (mp.Spinning) Throw("findrunnable: netpoll with spinning");
+            long delay = pollUntil - Clock.Nanotime();
+            if (delay < 0) delay = 0;
+            mp.Blocked = true;
+            _poller.Wait(delay); // netpoll(delay): block until new work is available
+            mp.Blocked = false;
+            now = Clock.Nanotime();
+            Interlocked.Exchange(ref _sched.PollUntil, 0);
+            Interlocked.Exchange(ref _sched.LastPoll, now);
+            if (_stopping) return null;
+            P? pp4;
+            lock (_sched.Lock) pp4 = PIdleGet();
+            if (pp4 != null)
+            {
+                AcquireP(mp, pp4);
+                // (netpoll issue: the first ready G is returned here and the rest injected.)
+                if (wasSpinning) mp.BecomeSpinning(_sched);
+                goto top;
+            }
+        }
+        else if (pollUntil != 0)
+        {
+            long pollerPollUntil = Interlocked.Read(ref _sched.PollUntil);
+            if (pollerPollUntil == 0 || pollerPollUntil > pollUntil) _poller.Break();
+        }
         if (!StopM(mp)) return null;
         goto top;
     }
@@ -399,7 +433,10 @@ public sealed partial class GoRuntime
         // Differs from Go: no goroutines at all is an idle runtime (a notebook between runs), not
         // "no goroutines (main called runtime.Goexit) - deadlock!".
         if (waiting == 0) return;
-        // Timers and the netpoller (later issues) make a waiting runtime live: checked here.
+        // There are no goroutines running, so we can look at the Ps: a pending timer will ready
+        // a goroutine (the netpoller, a later issue, is checked here too).
+        foreach (var pp in _allp)
+            if (Volatile.Read(ref pp.NumTimers) > 0) return;
         FatalNoThrow(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
     }
 

@@ -38,6 +38,12 @@ internal sealed class Sched
     public G? GFreeNoBody;
     public int GFreeCount;
 
+    /// <summary>Time of the last poll; 0 while an M is blocked in the poller (sched.lastpoll).</summary>
+    public long LastPoll;
+
+    /// <summary>The time the blocked poller sleeps until, 0 if none (sched.pollUntil).</summary>
+    public long PollUntil;
+
     /// <summary>goid generator (sched.goidgen); handed out to Ps in batches.</summary>
     public long GoidGen;
 }

@@ -190,7 +190,7 @@ public sealed class Select : IParkUnlock
             var c = _cases[_pollOrder[i]];
             bool done;
             try { done = c.TryNow(gp); }
-            catch { SelUnlock(); throw; }
+            catch { SelUnlockExcept(c); throw; } // TryNow released its own channel's lock
             if (done)
             {
                 SelUnlockExcept(c);

@@ -66,34 +66,59 @@ internal sealed class RandomOrder
 public sealed partial class GoRuntime
 {
     /// <summary>
-    /// Attempts to steal a runnable goroutine from any P. Called by a spinning M holding pp.
-    /// newWork is true if something happened that may have made work appear (timers ran; a later issue).
-    /// Mirrors runtime.stealWork (Go 1.21, as in the seed).
+    /// Attempts to steal a runnable goroutine or a timer from any P. Called by a spinning M holding
+    /// pp. newWork is true if timers ran (they may have made work appear). now and pollUntil are
+    /// updated from the timers seen. Mirrors runtime.stealWork (Go 1.21, as in the seed).
+    /// Differs from Go: with the stealTries knob at 0 (Go has a constant 4), one pass still runs
+    /// the other Ps' due timers, so that timers of idle Ps keep firing; it steals no goroutine.
     /// </summary>
-    private G? StealWork(M mp, P pp, out bool newWork)
+    private G? StealWork(M mp, P pp, ref long now, ref long pollUntil, out bool newWork, out bool inheritTime)
     {
         newWork = false;
+        inheritTime = false;
         int stealTries = _config.StealTries;
+        int passes = Math.Max(1, stealTries);
         var allp = _allp;
         var order = _stealOrder;
-        for (int i = 0; i < stealTries; i++)
+        bool ranTimer = false;
+        for (int i = 0; i < passes; i++)
         {
-            bool stealTimersOrRunNextG = i == stealTries - 1;
+            bool stealTimersOrRunNextG = i == passes - 1;
             for (var e = order.Start(mp.Rand.Next()); !e.Done; e.Next())
             {
                 if (_stopping) { newWork = true; return null; }
                 P p2 = allp[e.Position];
                 if (pp == p2) continue;
-                // Timer stealing (checkTimers on p2 when its timer-mask bit is set) slots in here:
-                // the timers issue.
+
+                // Steal timers from p2. This call to checkTimers is the only place where we might
+                // hold a lock on a different P's timers. We do this once on the last pass before
+                // checking runnext because stealing from the other P's runnext should be the last
+                // resort, so if there are timers to steal do that first.
+                if (stealTimersOrRunNextG && _timerpMask.Read((int)e.Position))
+                {
+                    now = CheckTimers(mp, p2, now, out long w, out bool ran);
+                    if (w != 0 && (pollUntil == 0 || w < pollUntil)) pollUntil = w;
+                    if (ran)
+                    {
+                        // Running the timers may have made goroutines ready and put them on this
+                        // P's local run queue: try it before stealing from others.
+                        G? g1 = RunqGet(pp, out inheritTime);
+                        if (g1 != null) return g1;
+                        ranTimer = true;
+                    }
+                }
+
                 // Don't bother to attempt to steal if p2 is idle.
-                if (!_idlepMask.Read((int)e.Position))
+                if (stealTries > 0 && !_idlepMask.Read((int)e.Position))
                 {
                     G? gp = RunqSteal(pp, p2, stealTimersOrRunNextG);
                     if (gp != null) return gp;
                 }
             }
         }
+        // No goroutines found to steal. Regardless, running a timer may have made some goroutine
+        // ready that we missed. Indicate the next timer to wait for.
+        newWork = ranTimer;
         return null;
     }
 

@@ -17,6 +17,8 @@ namespace GoSched.Observability;
 /// <param name="LocalRunq">Per P: goroutines in the local ring (runqtail - runqhead), as Go's schedtrace prints them.</param>
 /// <param name="RunNext">Per P: whether runnext holds a goroutine; null when the source does not say (Go's logs).</param>
 /// <param name="Goroutines">Goroutines by status; null when the source does not say.</param>
+/// <param name="TimersLen">Per P: timers on its heap (Go's timerslen); null when unknown.</param>
+/// <param name="DeletedTimers">Per P: deleted timers still on its heap; null when unknown.</param>
 public sealed record SchedSample(
     long TimeNs,
     int Gomaxprocs,
@@ -27,7 +29,9 @@ public sealed record SchedSample(
     int GlobalRunq,
     int[] LocalRunq,
     bool[]? RunNext,
-    GoroutineCounts? Goroutines)
+    GoroutineCounts? Goroutines,
+    int[]? TimersLen = null,
+    int[]? DeletedTimers = null)
 {
     /// <summary>Depth of P <paramref name="p"/>'s local queue counting runnext (ring only when runnext is unknown).</summary>
     public int Depth(int p) => LocalRunq[p] + (RunNext is { } rn && rn[p] ? 1 : 0);
@@ -96,6 +100,22 @@ public sealed class Recording
 
     /// <summary>Per-P counters at the end of the run (empty for parsed Go logs).</summary>
     public IReadOnlyList<ProcCounters> Counters { get; internal set; } = Array.Empty<ProcCounters>();
+
+    /// <summary>Lateness (fired - due, ns) of every timer of the run, all Ps merged; null for parsed Go logs.</summary>
+    public HdrHistogram.LongHistogram? TimerLateness { get; internal set; }
+
+    /// <summary>Per P: lateness of the timers that P ran.</summary>
+    public IReadOnlyList<HdrHistogram.LongHistogram> TimerLatenessByP { get; internal set; } = Array.Empty<HdrHistogram.LongHistogram>();
+
+    /// <summary>Individual timer firings (time, P, lateness), thinned evenly past 200,000 per P.</summary>
+    public IReadOnlyList<TimerFiring> TimerFirings { get; internal set; } = Array.Empty<TimerFiring>();
+
+    /// <summary>Deleted timers removed by the 1/4 rule (clearDeletedTimers), all Ps.</summary>
+    public long ClearedDeletedTimers { get; internal set; }
+
+    /// <summary>Lateness percentile in ms (e.g. 50, 99, 99.9); NaN if no timer fired.</summary>
+    public double TimerLatenessMs(double percentile) =>
+        TimerLateness is { TotalCount: > 0 } h ? h.GetValueAtPercentile(percentile) / 1e6 : double.NaN;
 
     /// <summary>Wall time of the run in nanoseconds (last sample's time for parsed logs).</summary>
     public long WallNs { get; internal set; }

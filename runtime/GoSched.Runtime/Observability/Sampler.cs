@@ -71,6 +71,8 @@ internal sealed class Sampler
         var sched = _rt.SchedState;
         var runq = new int[allp.Length];
         var runnext = new bool[allp.Length];
+        var timers = new int[allp.Length];
+        var deleted = new int[allp.Length];
         for (int i = 0; i < allp.Length; i++)
         {
             var p = allp[i];
@@ -78,6 +80,8 @@ internal sealed class Sampler
             int n = (int)(t - h);
             runq[i] = n < 0 || n > p.Runq.Length ? 0 : n; // inconsistent read: treat as empty
             runnext[i] = Volatile.Read(ref p.RunNext) != null;
+            timers[i] = Volatile.Read(ref p.NumTimers);
+            deleted[i] = Volatile.Read(ref p.DeletedTimers);
         }
         int runnable = 0, running = 0, waiting = 0, syscall = 0, dead = 0;
         foreach (var g in _rt.AllGs())
@@ -94,7 +98,7 @@ internal sealed class Sampler
         _rt.Recording.AddSample(new SchedSample(
             Clock.Nanotime() - _startNs, allp.Length, Volatile.Read(ref sched.NPIdle), (int)Volatile.Read(ref sched.MNext),
             Volatile.Read(ref sched.NmSpinning), Volatile.Read(ref sched.NmIdle), Volatile.Read(ref sched.RunqSize),
-            runq, runnext, new GoroutineCounts(runnable, running, waiting, syscall, dead)));
+            runq, runnext, new GoroutineCounts(runnable, running, waiting, syscall, dead), timers, deleted));
     }
 
     /// <summary>Writes schedtrace (and scheddetail) lines in Go's format. Mirrors runtime.schedtrace.</summary>

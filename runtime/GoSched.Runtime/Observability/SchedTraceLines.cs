@@ -20,7 +20,7 @@ internal static class SchedTraceLines
         }
         lines.Add(SchedTraceFormat.SchedDetailLine(ms, allp.Length, idle, threads, spinning, idleThreads, runq));
         foreach (var p in allp)
-            lines.Add(SchedTraceFormat.PLine(p.Id, Volatile.Read(ref p.Status), p.SchedTick, p.SyscallTick, p.M?.Id ?? -1, LocalRunq(p), p.GFreeCount, 0));
+            lines.Add(SchedTraceFormat.PLine(p.Id, Volatile.Read(ref p.Status), p.SchedTick, p.SyscallTick, p.M?.Id ?? -1, LocalRunq(p), p.GFreeCount, Volatile.Read(ref p.NumTimers)));
         foreach (var m in rt.AllMSnapshot())
             lines.Add(SchedTraceFormat.MLine(m.Id, m.P?.Id ?? -1, m.CurG?.Goid ?? -1, m.Spinning, m.Blocked, -1));
         foreach (var g in rt.AllGs())

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+
+namespace GoSched.Tests;
+
+/// <summary>Timers end to end: every timer not stopped fires exactly once, none fires early, stopped ones never fire.</summary>
+public class TimerTests
+{
+    private static GoConfig Cfg(int procs, string extra = "") =>
+        GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0,verifytimers=1" + (extra.Length > 0 ? "," + extra : ""));
+
+    [Theory]
+    [InlineData(1, 1UL)]
+    [InlineData(2, 2UL)]
+    [InlineData(4, 3UL)]
+    [InlineData(2, 4UL)]
+    public void EverySleeperWakesOnceAndNeverEarly(int procs, ulong seed)
+    {
+        const int n = 2000;
+        var woke = new int[n];
+        var early = new ConcurrentBag<long>();
+        using var rt = new GoRuntime(Cfg(procs, $"runqsize=4,randomizescheduler=1,seed={seed}"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        Assert.All(woke, w => Assert.Equal(3, w));
+        Assert.Empty(early);
+        Assert.Equal(3 * n, r.Recording.TimerLateness!.TotalCount);
+
+        async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(n);
+            for (int i = 0; i < n; i++) Sleeper(i, wg);
+            await wg.Wait();
+        }
+
+        async GoTask Sleeper(int i, WaitGroup wg)
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                long d = 100_000 + (i * 7919 + k * 104729) % 3_000_000; // 0.1 .. 3.1 ms
+                long t0 = Go.Nanotime();
+                await Go.SleepNs(d);
+                long slept = Go.Nanotime() - t0;
+                if (slept < d) early.Add(d - slept);
+                Interlocked.Increment(ref woke[i]);
+            }
+            wg.Done();
+        }
+    }
+
+    [Fact]
+    public void StoppedTimersNeverFireAndOthersFireOnce()
+    {
+        const int n = 500;
+        int fired = 0, stoppedFired = 0, stoppedOk = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(n / 2, stoppedOk);
+        Assert.Equal(0, stoppedFired);
+        Assert.Equal(n - n / 2, fired);
+
+        async GoTask Main()
+        {
+            var timers = new GoTimer[n];
+            // Timers to be stopped are long (they must not fire before Stop even on a loaded machine).
+            for (int i = 0; i < n; i++) timers[i] = Go.NewTimer(TimeSpan.FromMilliseconds(i % 2 == 0 ? 2000 + i : 5 + i % 10));
+            for (int i = 0; i < n; i += 2) if (timers[i].Stop()) stoppedOk++;
+            for (int i = 0; i < n; i++)
+            {
+                if (i % 2 == 0)
+                {
+                    var sel = Go.Select();
+                    var rc = sel.Recv(timers[i].C!);
+                    sel.Default();
+                    if (await sel == rc.Index) stoppedFired++;
+                }
+                else
+                {
+                    await timers[i].C!.Recv();
+                    fired++;
+                }
+            }
+            await Go.Sleep(TimeSpan.FromMilliseconds(2600)); // past every stopped timer's due time: one that fired would show now
+            for (int i = 0; i < n; i += 2)
+            {
+                var sel = Go.Select();
+                var rc = sel.Recv(timers[i].C!);
+                sel.Default();
+                if (await sel == rc.Index) stoppedFired++;
+            }
+        }
+    }
+
+    [Fact]
+    public void TickerTicksPeriodicallyAndStops()
+    {
+        var ticks = new List<long>();
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        r.EnsureSuccess();
+        Assert.Equal(10, ticks.Count);
+        for (int i = 1; i < ticks.Count; i++) Assert.True(ticks[i] > ticks[i - 1], "one tick per period, in order");
+
+        async GoTask Main()
+        {
+            var t = Go.NewTicker(TimeSpan.FromMilliseconds(2));
+            for (int i = 0; i < 10; i++) ticks.Add(await t.C.Recv());
+            t.Stop();
+            await Go.Sleep(TimeSpan.FromMilliseconds(10));
+            var sel = Go.Select();
+            sel.Recv(t.C);
+            sel.Default();
+            int got = await sel;
+            // At most the one tick buffered before Stop may be there; no more arrive.
+            if (got == 0) { var sel2 = Go.Select(); sel2.Recv(t.C); sel2.Default(); if (await sel2 == 0) throw new Exception("ticker kept ticking after Stop"); }
+        }
+    }
+
+    [Fact]
+    public void AfterFuncRunsInItsOwnGoroutineAndSelectTimesOut()
+    {
+        long mainGoid = 0, funcGoid = 0;
+        bool timedOut = false;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.NotEqual(0, funcGoid);
+        Assert.NotEqual(mainGoid, funcGoid);
+        Assert.True(timedOut);
+
+        async GoTask Main()
+        {
+            mainGoid = Go.Goid;
+            var done = new Chan<bool>();
+            Go.AfterFunc(TimeSpan.FromMilliseconds(3), () => Fn(done));
+            await done.Recv();
+            var never = new Chan<int>();
+            var sel = Go.Select();
+            sel.Recv(never);
+            var to = sel.Recv(Go.After(TimeSpan.FromMilliseconds(5)));
+            timedOut = await sel == to.Index;
+        }
+
+        async GoTask Fn(Chan<bool> done)
+        {
+            funcGoid = Go.Goid;
+            await done.Send(true);
+        }
+    }
+
+    [Fact]
+    public void ASleepingProgramIsNotADeadlockButABlockedOneAfterwardsIs()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        Assert.IsType<DeadlockException>(r.Error);
+        Assert.Equal(1, r.Recording.TimerLateness!.TotalCount);
+
+        static async GoTask Main()
+        {
+            await Go.Sleep(TimeSpan.FromMilliseconds(20));
+            await new Chan<int>().Recv();
+        }
+    }
+
+    [Fact]
+    public void ResetTimerChurnClearsDeletedTimersByTheQuarterRule()
+    {
+        long cleared = 0;
+        using var rt = new GoRuntime(Cfg(1));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        r.EnsureSuccess();
+        cleared = r.Recording.ClearedDeletedTimers;
+        Assert.True(cleared > 0, "clearDeletedTimers should have removed deleted timers");
+
+        static async GoTask Main()
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                var ts = new GoTimer[200];
+                for (int i = 0; i < ts.Length; i++) ts[i] = Go.NewTimer(TimeSpan.FromSeconds(10));
+                foreach (var t in ts) t.Stop();
+                await Go.Sleep(TimeSpan.FromMicroseconds(200));
+            }
+        }
+    }
+}
