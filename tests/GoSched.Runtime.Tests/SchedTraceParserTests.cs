@@ -217,17 +217,11 @@ public class SchedTraceParserTests
     [InlineData("SCHED 5ms: gomaxprocs=99999999999 idleprocs=0 threads=5 spinningthreads=0 idlethreads=1 runqueue=0 [0 0]", "integer 99999999999 after 'gomaxprocs=' is out of range in SCHED line")]
     [InlineData("SCHED 1ms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 idlethreads=1 runqueue=0 [0 0]", "time 1ms is before the previous SCHED line's 2ms (two runs in one log?)")]
     [InlineData("  P0: status=1 schedtick=10", "P line after a SCHED line without scheddetail fields")]
-    public void SchedTrace_MalformedLineNamesItsLineNumber(string bad, string expected)
-    {
-        var e = Assert.Throws<SchedTraceFormatException>(() => Parse(
+    public void SchedTrace_MalformedLineNamesItsLineNumber(string bad, string expected) =>
+        AssertThirdLineFails(
             "program output",
             "SCHED 2ms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 idlethreads=1 runqueue=0 [0 0]",
-            bad));
-        Assert.Equal(3, e.LineNumber);
-        Assert.StartsWith("line 3: ", e.Message);
-        Assert.Contains(expected, e.Message);
-        Assert.IsAssignableFrom<FormatException>(e);
-    }
+            bad, expected);
 
     [Theory]
     [InlineData("  P0: status=1 schedtick=10 syscalltick=2 m=3 runqsize=0 gfreecnt=5", "expected 'timerslen=' in P line, found the end of the line")]
@@ -237,14 +231,18 @@ public class SchedTraceParserTests
     [InlineData("  G1: status=4 m=-1 lockedm=-1", "expected '(' in G line")]
     [InlineData("  G1: status=4(chan receive m=-1 lockedm=-1", "expected ') m=' in G line")]
     [InlineData("  G1: status=12() m=-1 lockedm=-1", "unknown goroutine status 12 in G line")]
-    public void SchedTrace_MalformedDetailLineNamesItsLineNumber(string bad, string expected)
-    {
-        var e = Assert.Throws<SchedTraceFormatException>(() => Parse(
+    public void SchedTrace_MalformedDetailLineNamesItsLineNumber(string bad, string expected) =>
+        AssertThirdLineFails(
             "SCHED 0ms: gomaxprocs=1 idleprocs=0 threads=3 spinningthreads=0 idlethreads=1 runqueue=0 gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0",
             "  P0: status=1 schedtick=10 syscalltick=2 m=3 runqsize=0 gfreecnt=5 timerslen=0",
-            bad));
+            bad, expected);
+
+    private static void AssertThirdLineFails(string first, string second, string bad, string expected)
+    {
+        var e = Assert.Throws<SchedTraceFormatException>(() => Parse(first, second, bad));
         Assert.Equal(3, e.LineNumber);
         Assert.StartsWith($"line 3: {expected}", e.Message);
+        Assert.IsAssignableFrom<FormatException>(e);
     }
 
     [Fact]

@@ -4,7 +4,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"time"
 
 	"gosched/datasets/workload"
@@ -15,11 +14,5 @@ func main() {
 	flag.IntVar(&p.Rounds, "rounds", p.Rounds, "rounds; each spawns the workers and waits for them")
 	flag.IntVar(&p.Workers, "workers", p.Workers, "goroutines spawned per round")
 	flag.DurationVar(&p.Unit, "unit", p.Unit, "worker i spins for unit << (i % 8)")
-	flag.Parse()
-
-	start := time.Now()
-	busy := workload.Fanout(p)
-	wall := time.Since(start)
-	workload.PrintResult("fanout", wall, busy, p.Rounds*p.Workers,
-		fmt.Sprintf("-rounds %d -workers %d -unit %v", p.Rounds, p.Workers, p.Unit))
+	workload.Main("fanout", func() (time.Duration, int) { return workload.Fanout(p), p.Rounds * p.Workers })
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"time"
 
 	"gosched/datasets/workload"
@@ -12,14 +11,8 @@ import (
 
 func main() {
 	p := workload.DefaultImbalance
-	flag.IntVar(&p.Rounds, "rounds", p.Rounds, "rounds; each spawns the goroutines and waits for them")
 	flag.IntVar(&p.Goroutines, "goroutines", p.Goroutines, "goroutines spawned per round, all by one goroutine")
+	flag.IntVar(&p.Rounds, "rounds", p.Rounds, "rounds; each spawns the goroutines and waits for them")
 	flag.DurationVar(&p.Work, "work", p.Work, "busy-work of each goroutine")
-	flag.Parse()
-
-	start := time.Now()
-	busy := workload.Imbalance(p)
-	wall := time.Since(start)
-	workload.PrintResult("imbalance", wall, busy, p.Rounds*p.Goroutines,
-		fmt.Sprintf("-rounds %d -goroutines %d -work %v", p.Rounds, p.Goroutines, p.Work))
+	workload.Main("imbalance", func() (time.Duration, int) { return workload.Imbalance(p), p.Rounds * p.Goroutines })
 }

@@ -8,8 +8,10 @@ package workload
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -111,18 +113,27 @@ type result struct {
 	WallMs     float64 `json:"wall_ms"`
 	Goroutines int     `json:"goroutines"` // workers spawned, all rounds
 	BusyMs     float64 `json:"busy_ms"`    // busy-work requested, all rounds
-	Params     string  `json:"params"`     // the flags, as given
+	Params     string  `json:"params"`     // every flag with its value
 }
 
-// PrintResult prints the one JSON line that ends a capture program's output, on stdout.
-func PrintResult(name string, wall, busy time.Duration, goroutines int, params string) {
+// Main is a capture program's main after its flags are declared: it parses them, times run (which
+// returns the busy-work it requested and the goroutines it spawned) and prints the JSON line, whose
+// params are the flags as given.
+func Main(name string, run func() (busy time.Duration, goroutines int)) {
+	flag.Parse()
+	start := time.Now()
+	busy, goroutines := run()
+	wall := time.Since(start)
+
+	var params []string
+	flag.VisitAll(func(f *flag.Flag) { params = append(params, fmt.Sprintf("-%s %s", f.Name, f.Value)) })
 	line, err := json.Marshal(result{
 		Workload:   name,
 		Gomaxprocs: runtime.GOMAXPROCS(0),
 		WallMs:     float64(wall) / 1e6,
 		Goroutines: goroutines,
 		BusyMs:     float64(busy) / 1e6,
-		Params:     params,
+		Params:     strings.Join(params, " "),
 	})
 	if err != nil {
 		panic(err)

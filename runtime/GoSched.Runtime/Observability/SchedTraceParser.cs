@@ -232,11 +232,10 @@ public static class SchedTraceParser
 
     private static ProcDetail ParseP(string line, int lineNo)
     {
-        var c = new Cursor(line, lineNo, "P line");
-        c.Expect("  P");
-        int id = c.Int("for the P id");
-        c.Expect(":");
-        var p = new ProcDetail(id,
+        var c = Cursor.Detail(line, lineNo, 'P', out long id);
+        if (id > int.MaxValue)
+            throw new SchedTraceFormatException(lineNo, $"P id {id} is out of range in P line");
+        var p = new ProcDetail((int)id,
             Status: c.IntField(" status="),
             SchedTick: c.LongField(" schedtick="),
             SyscallTick: c.LongField(" syscalltick="),
@@ -250,10 +249,7 @@ public static class SchedTraceParser
 
     private static MachineDetail ParseM(string line, int lineNo)
     {
-        var c = new Cursor(line, lineNo, "M line");
-        c.Expect("  M");
-        long id = c.Long("for the M id");
-        c.Expect(":");
+        var c = Cursor.Detail(line, lineNo, 'M', out long id);
         int p = c.IntField(" p=");
         long curG = c.LongField(" curg=");
         c.IntField(" mallocing=");
@@ -271,10 +267,7 @@ public static class SchedTraceParser
 
     private static GoroutineDetail ParseG(string line, int lineNo)
     {
-        var c = new Cursor(line, lineNo, "G line");
-        c.Expect("  G");
-        long id = c.Long("for the G id");
-        c.Expect(":");
+        var c = Cursor.Detail(line, lineNo, 'G', out long id);
         int status = c.IntField(" status=");
         c.Expect("(");
         string reason = c.TextUntil(") m=", last: true);
@@ -335,6 +328,16 @@ public static class SchedTraceParser
     private ref struct Cursor(string line, int lineNo, string kind)
     {
         private ReadOnlySpan<char> _rest = line;
+
+        /// <summary>A cursor past the "  P3:" (M, G) that opens a scheddetail line, with the id read.</summary>
+        public static Cursor Detail(string line, int lineNo, char letter, out long id)
+        {
+            var c = new Cursor(line, lineNo, $"{letter} line");
+            c.Expect($"  {letter}");
+            id = c.Long($"for the {letter} id");
+            c.Expect(":");
+            return c;
+        }
 
         public void Expect(string literal, string? what = null)
         {
