@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
 using GoSched.Charts;
+using GoSched.Interactive.Charts;
 
 namespace GoSched.Interactive.Tests;
 
 public class ChartRendererTests
 {
-    private readonly IChartRenderer _renderer = new PlotlyChartRenderer();
+    private readonly IChartRenderer _renderer = ChartHost.Renderer;
 
     private static ChartSpec TwoPanels() => new()
     {

@@ -12,6 +12,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Formatting.TabularData;
 
 namespace GoSched.Interactive.Workbench;
 
@@ -145,7 +146,7 @@ internal sealed class GoSchedSession
             config = config.With(godebug); // validates
         Config = config.Validate();
         await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
-        context.Display(KnobRows(), PlotlyOutput.HtmlMimeType);
+        DisplayTable(context, KnobRows());
     }
 
     private IReadOnlyList<KnobRow> KnobRows()
@@ -203,7 +204,7 @@ internal sealed class GoSchedSession
         await SetVariableAsync(LastRunVariable, outcome.Recording, typeof(Recording));
         if (name != LastRunVariable)
             await SetVariableAsync(name, outcome.Recording, typeof(Recording));
-        context.Display(Summary(run), PlotlyOutput.HtmlMimeType);
+        DisplayTable(context, [Summary(run)]);
         if (outcome.Error is { } error)
             context.Fail(command, message: $"{workload.Name}: {error}");
     }
@@ -248,9 +249,9 @@ internal sealed class GoSchedSession
             md.Append($"; **running** `{running}`");
         md.Append(_last is { } last ? $"; **last run** `{last.Name}` ({last.Workload})" : "; no run yet");
         context.DisplayAs(md.ToString(), MarkdownMimeType);
-        context.Display(KnobRows(), PlotlyOutput.HtmlMimeType);
+        DisplayTable(context, KnobRows());
         if (_runs.Count > 0)
-            context.Display(_runs.Values.Select(Summary).ToArray(), PlotlyOutput.HtmlMimeType);
+            DisplayTable(context, _runs.Values.Select(Summary));
         return Task.CompletedTask;
     }
 
@@ -313,6 +314,10 @@ internal sealed class GoSchedSession
 
     private static IEnumerable<string> Split(string? list) =>
         list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
+    /// <summary>Rows of a record type as an HTML table, one column per property (the formatting library's tabular data).</summary>
+    private static void DisplayTable<T>(KernelInvocationContext context, IEnumerable<T> rows) =>
+        context.Display(rows.ToTabularDataResource(), PlotlyOutput.HtmlMimeType);
 
     // ---- the C# kernel ---------------------------------------------------------------------------
 

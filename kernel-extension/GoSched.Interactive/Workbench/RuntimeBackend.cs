@@ -1,17 +1,40 @@
-// RuntimeBackend: IGoSchedBackend on the real runtime.
+// RuntimeBackend: IGoSchedBackend on the real runtime (GoSched.Workloads' catalogue, GoSched.GoRuntime).
 using GoSched.Interactive.Directives;
 using GoSched.Observability;
+using GoSched.Workloads;
 
 namespace GoSched.Interactive.Workbench;
 
 internal sealed class RuntimeBackend : IGoSchedBackend
 {
-    // GoSched.GoRuntime and GoSched.Workloads.WorkloadCatalog are not in this build yet: until they
-    // are, there are no workloads and `run` says so. Go schedtrace logs can already be plotted.
-    public IReadOnlyList<WorkloadInfo> Workloads { get; } = [];
+    /// <summary>A run that has not finished by then is stopped by its runtime and reported as such.</summary>
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(10);
 
-    public Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken) =>
-        throw new DirectiveException("run: this build has no runtime yet (GoSched.GoRuntime is not merged)");
+    public IReadOnlyList<WorkloadInfo> Workloads { get; } = WorkloadCatalog.All
+        .Select(w => new WorkloadInfo(w.Name, w.Description, w.Parameters.Select(p => new WorkloadParameter(p.Name, p.Default, p.Description)).ToArray()))
+        .ToArray();
+
+    public async Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken)
+    {
+        RunResult result;
+        try
+        {
+            // The run has its own threads and no cancellation of its own: an interrupted cell returns
+            // at once and the runtime goes on until main returns or the timeout stops it.
+            result = await WorkloadCatalog.Get(workload).RunAsync(config, args, s_timeout).WaitAsync(cancellationToken);
+        }
+        catch (WorkloadException e)
+        {
+            throw new DirectiveException(e.Message);
+        }
+        return new RunOutcome(
+            result.Recording,
+            result.WallNs,
+            result.GoroutinesStarted,
+            result.GoroutinesFinished,
+            result.StealOps,
+            result.Error?.Message);
+    }
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
 }

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GoSched.Notebooks;
+
+namespace GoSched.Interactive.Tests;
+
+/// <summary>The in-process notebook runner, on the real runtime.</summary>
+public class NotebookRunnerTests : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), $"gosched-runner-{Guid.NewGuid():N}");
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "notebooks", name);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+            Directory.Delete(_out, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_notebook_runs_and_is_written_as_ipynb_and_offline_html()
+    {
+        var result = await new NotebookRunner().RunAsync(Fixture("runner-ok.ipynb"), _out);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(5, result.CellsRun);
+
+        using var executed = JsonDocument.Parse(await File.ReadAllTextAsync(result.ExecutedNotebook));
+        var cells = executed.RootElement.GetProperty("cells").EnumerateArray().ToArray();
+        Assert.Equal(7, cells.Length);
+        string Outputs(int i) => cells[i].GetProperty("outputs").GetRawText();
+        Assert.Contains("#r \\\"nuget: GoSched.Interactive, 0.1.0\\\"", cells[1].GetProperty("source").GetRawText());
+        Assert.Contains("loaded in-process", Outputs(1));
+        Assert.Contains("fanout", Outputs(3));
+        Assert.Contains("Plotly.newPlot", Outputs(4));
+        Assert.Contains("samples: True, gomaxprocs: 2", Outputs(5));
+        Assert.DoesNotContain("\"output_type\": \"error\"", executed.RootElement.GetRawText());
+
+        string html = await File.ReadAllTextAsync(result.Html);
+        Assert.Contains("<h1 id=\"runner-fixture\">Runner fixture</h1>", html);
+        Assert.Single(Regex.Matches(html, "data-gosched-plotly="));
+        Assert.True(html.IndexOf("data-gosched-plotly=", StringComparison.Ordinal) < html.IndexOf("Plotly.newPlot(", StringComparison.Ordinal));
+        Assert.DoesNotContain("<script src", html);
+        Assert.Contains("samples: True", html);
+    }
+
+    [Fact]
+    public async Task A_cell_error_fails_the_run_with_the_cell_number_and_message()
+    {
+        var result = await new NotebookRunner().RunAsync(Fixture("runner-fails.ipynb"), _out);
+
+        Assert.Equal(1, result.ExitCode);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(3, failure.Cell);
+        Assert.Contains("gomaxprocs=0: must be between 1 and 256", failure.Message);
+        Assert.StartsWith("cell 3: ", failure.ToString());
+
+        using var executed = JsonDocument.Parse(await File.ReadAllTextAsync(result.ExecutedNotebook));
+        var cells = executed.RootElement.GetProperty("cells").EnumerateArray().ToArray();
+        Assert.Contains("\"output_type\": \"error\"", cells[2].GetProperty("outputs").GetRawText());
+        Assert.Equal("[]", cells[3].GetProperty("outputs").GetRawText().Replace(" ", ""));
+        Assert.Contains("gomaxprocs=0", await File.ReadAllTextAsync(result.Html));
+    }
+}
