@@ -27,10 +27,12 @@ public static class BenchRunner
             ?? throw new ArgumentException($"unknown benchmark '{name}' (benchmarks: {string.Join(", ", Names)})", nameof(name));
         var o = (options ?? new BenchOptions()).Validate();
         var notes = new List<string>();
+        string? loadBefore = Measure.LoadAverage();
 
         var (gosched, dotnet) = RunInProcess(w, o);
         var go = GoReference.Run(w, o, out string? goSkipped);
         if (goSkipped != null) notes.Add(goSkipped);
+        if (loadBefore != null) notes.Add($"load average {loadBefore} before, {Measure.LoadAverage()} after: other processes' load inflates wall-clock figures ({Region.CpuPerWallKey} in extra is how many CPUs this process kept busy)");
         notes.AddRange(Caveats(o));
 
         var report = new BenchReport

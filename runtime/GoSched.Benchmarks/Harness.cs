@@ -53,8 +53,8 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     protected static TargetCheck AtLeast(string target, double? value, double limit) => new(target, value, limit, value is { } v ? v >= limit : null);
 
     /// <summary>A gosched side whose repetition is one goroutine, on a runtime of its own.</summary>
-    protected ISide OneGoroutine(BenchOptions o, string description, Func<Completion<Sample>, GoTask> repetition) =>
-        new GoschedSide(new GoschedHost(o, Name), description, repetition);
+    protected ISide OneGoroutine(BenchOptions o, string description, Func<Completion<Sample>, GoTask> repetition, Func<Completion<bool>, GoTask>? prepare = null) =>
+        new GoschedSide(new GoschedHost(o, Name), description, repetition, prepare);
 
     /// <summary>A .NET side whose repetition is one task on the ThreadPool.</summary>
     protected static ISide OneTask(string description, Func<Task<Sample>> repetition) => new DotnetSide(description, repetition);
@@ -63,7 +63,7 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     protected static TargetCheck Zero(string target, double? value) => AtMost(target, value, 0.01);
 }
 
-/// <summary>The monotonic clock and the process-wide allocation counter, for measuring inside a repetition.</summary>
+/// <summary>The clocks and counters a repetition reads, and the full collection before each.</summary>
 internal static class Measure
 {
     public static long Now() => Stopwatch.GetTimestamp();
@@ -73,6 +73,13 @@ internal static class Measure
     /// <summary>Bytes allocated by every thread so far (precise: includes the threads' current allocation contexts).</summary>
     public static long Allocated() => GC.GetTotalAllocatedBytes(precise: true);
 
+    /// <summary>CPU time of the whole process (every thread) in ns, or -1 where not available. Allocates nothing.</summary>
+    public static long ProcessCpuNs()
+    {
+        if (!OperatingSystem.IsLinux()) return -1;
+        return clock_gettime(ClockProcessCpuTimeId, out var ts) == 0 ? ts.Sec * 1_000_000_000 + ts.Nsec : -1;
+    }
+
     /// <summary>A full, compacting collection with finalizers run: the same heap state before every repetition.</summary>
     public static void Settle()
     {
@@ -80,6 +87,75 @@ internal static class Measure
         GC.WaitForPendingFinalizers();
         GC.Collect();
     }
+
+    /// <summary>The 1-minute load average and the CPU count, or null where /proc/loadavg is missing.</summary>
+    public static string? LoadAverage()
+    {
+        try
+        {
+            string first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return $"{first} on {Environment.ProcessorCount} CPUs";
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private const int ClockProcessCpuTimeId = 2;
+
+    private struct TimeSpec
+    {
+        public long Sec, Nsec;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern int clock_gettime(int clockId, out TimeSpec ts);
+}
+
+/// <summary>
+/// A measured region inside a repetition: wall time, bytes allocated by every thread and the
+/// process's CPU time. The counters are read outside the timed span and the allocation span
+/// includes nothing of the harness's own.
+/// </summary>
+internal readonly struct Region
+{
+    private readonly long _cpu0, _alloc0, _t0;
+
+    private Region(long cpu0, long alloc0, long t0) { _cpu0 = cpu0; _alloc0 = alloc0; _t0 = t0; }
+
+    public static Region Start()
+    {
+        long cpu = Measure.ProcessCpuNs();
+        long alloc = Measure.Allocated();
+        return new Region(cpu, alloc, Measure.Now());
+    }
+
+    /// <summary>Ends the region: wall ns, bytes allocated, and CPUs busy on average (process CPU time / wall time; null if unknown).</summary>
+    public (double WallNs, long AllocBytes, double? CpuPerWall) Stop()
+    {
+        long t1 = Measure.Now();
+        long alloc = Measure.Allocated();
+        long cpu = Measure.ProcessCpuNs();
+        double wall = Measure.ElapsedNs(_t0, t1);
+        return (wall, alloc - _alloc0, cpu >= 0 && _cpu0 >= 0 && wall > 0 ? (cpu - _cpu0) / wall : null);
+    }
+
+    /// <summary>Ends the region as a per-operation sample: ns and bytes per operation, CPUs busy as an extra figure.</summary>
+    public Sample PerOp(int ops)
+    {
+        var (wall, alloc, cpu) = Stop();
+        return new Sample(wall / ops, (double)alloc / ops, CpuExtra(cpu));
+    }
+
+    public static IReadOnlyDictionary<string, double>? CpuExtra(double? cpuPerWall, IReadOnlyDictionary<string, double>? more = null)
+    {
+        if (cpuPerWall == null && more == null) return null;
+        var d = more != null ? new Dictionary<string, double>(more) : new Dictionary<string, double>();
+        if (cpuPerWall is { } c) d[CpuPerWallKey] = c;
+        return d;
+    }
+
+    /// <summary>The extra figure: average number of CPUs the process kept busy over the region.</summary>
+    public const string CpuPerWallKey = "cpus_busy";
 }
 
 /// <summary>A repetition's result, handed from the goroutine that measured it to the host thread.</summary>
@@ -138,11 +214,21 @@ internal sealed class GoschedHost : IDisposable
 }
 
 /// <summary>A gosched side whose repetitions need no state of their own: each is one goroutine.</summary>
-internal sealed class GoschedSide(GoschedHost host, string description, Func<Completion<Sample>, GoTask> repetition) : ISide
+internal sealed class GoschedSide : ISide
 {
-    public string Description => description;
-    public Sample RunOnce() => host.Call(repetition);
-    public void Dispose() => host.Dispose();
+    private readonly GoschedHost _host;
+    private readonly Func<Completion<Sample>, GoTask> _repetition;
+
+    /// <summary>Starts the side's runtime; <paramref name="prepare"/>, if given, runs once as a goroutine before any repetition.</summary>
+    public GoschedSide(GoschedHost host, string description, Func<Completion<Sample>, GoTask> repetition, Func<Completion<bool>, GoTask>? prepare = null)
+    {
+        (_host, Description, _repetition) = (host, description, repetition);
+        if (prepare != null) host.Call(prepare);
+    }
+
+    public string Description { get; }
+    public Sample RunOnce() => _host.Call(_repetition);
+    public void Dispose() => _host.Dispose();
 }
 
 /// <summary>A .NET side whose repetitions need no state of their own: each is one task on the ThreadPool.</summary>

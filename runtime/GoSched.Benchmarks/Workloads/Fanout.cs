@@ -33,16 +33,17 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
     /// <summary>Worker i's busy-work: unit &lt;&lt; (i % 8). Mirrors workload.FanoutWork.</summary>
     private static long WorkNs(long unitNs, int i) => unitNs << (i % 8);
 
-    private static Sample Efficiency(long busyNs, int procs, double wallNs)
+    private static Sample Efficiency(long busyNs, int procs, Region region)
     {
+        var (wallNs, _, cpu) = region.Stop();
         double idealNs = (double)busyNs / procs;
-        return new Sample(idealNs / wallNs, null, new Dictionary<string, double> { ["wall_ms"] = wallNs / 1e6, ["ideal_ms"] = idealNs / 1e6 });
+        return new Sample(idealNs / wallNs, null, Region.CpuExtra(cpu, new Dictionary<string, double> { ["wall_ms"] = wallNs / 1e6, ["ideal_ms"] = idealNs / 1e6 }));
     }
 
     private static async GoTask GoschedMain(Size size, int procs, Completion<Sample> done)
     {
         long busy = 0;
-        long t0 = Measure.Now();
+        var region = Region.Start();
         for (int r = 0; r < size.Rounds; r++)
         {
             var wg = new WaitGroup();
@@ -55,8 +56,7 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
             }
             await wg.Wait();
         }
-        long t1 = Measure.Now();
-        done.Complete(Efficiency(busy, procs, Measure.ElapsedNs(t0, t1)));
+        done.Complete(Efficiency(busy, procs, region));
     }
 
     private static async GoTask GoschedWorker(long ns, WaitGroup wg)
@@ -68,7 +68,7 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
     private static async Task<Sample> DotnetMain(Size size, int procs)
     {
         long busy = 0;
-        long t0 = Measure.Now();
+        var region = Region.Start();
         for (int r = 0; r < size.Rounds; r++)
         {
             var wg = new TaskWaitGroup(size.Workers);
@@ -84,8 +84,7 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
             }
             await wg.Wait();
         }
-        long t1 = Measure.Now();
-        return Efficiency(busy, procs, Measure.ElapsedNs(t0, t1));
+        return Efficiency(busy, procs, region);
     }
 
     /// <summary>Burns CPU for ns: xorshift steps, the clock read every 1024 of them. Mirrors workload.Spin.</summary>

@@ -30,15 +30,15 @@ internal sealed class PingPong() : Workload("pingpong", "ns_per_roundtrip", "ns"
         var ping = new Chan<int>();
         var pong = new Chan<int>();
         GoschedEcho(ping, pong);
-        long a0 = Measure.Allocated(), t0 = Measure.Now();
+        var region = Region.Start();
         for (int i = 0; i < n; i++)
         {
             await ping.Send(i);
             await pong.Recv();
         }
-        long t1 = Measure.Now(), a1 = Measure.Allocated();
+        var sample = region.PerOp(n);
         ping.Close();
-        done.Complete(new Sample(Measure.ElapsedNs(t0, t1) / n, (double)(a1 - a0) / n));
+        done.Complete(sample);
     }
 
     /// <summary>`for v := range ping { pong &lt;- v }`.</summary>
@@ -58,16 +58,16 @@ internal sealed class PingPong() : Workload("pingpong", "ns_per_roundtrip", "ns"
         var ping = Channel.CreateUnbounded<int>(options);
         var pong = Channel.CreateUnbounded<int>(options);
         var echo = Task.Run(() => DotnetEcho(ping.Reader, pong.Writer));
-        long a0 = Measure.Allocated(), t0 = Measure.Now();
+        var region = Region.Start();
         for (int i = 0; i < n; i++)
         {
             await ping.Writer.WriteAsync(i);
             await pong.Reader.ReadAsync();
         }
-        long t1 = Measure.Now(), a1 = Measure.Allocated();
+        var sample = region.PerOp(n);
         ping.Writer.Complete();
         await echo;
-        return new Sample(Measure.ElapsedNs(t0, t1) / n, (double)(a1 - a0) / n);
+        return sample;
     }
 
     private static async Task DotnetEcho(ChannelReader<int> ping, ChannelWriter<int> pong)

@@ -69,11 +69,10 @@ internal sealed class Ring() : Workload("ring", "ns_per_hop", "ns", allocationOp
 
         private static async GoTask Lap(Chan<int> first, Chan<bool> finished, int hops, Completion<Sample> done)
         {
-            long a0 = Measure.Allocated(), t0 = Measure.Now();
+            var region = Region.Start();
             await first.Send(hops);
             await finished.Recv();
-            long t1 = Measure.Now(), a1 = Measure.Allocated();
-            done.Complete(new Sample(Measure.ElapsedNs(t0, t1) / hops, (double)(a1 - a0) / hops));
+            done.Complete(region.PerOp(hops));
         }
 
         private static async GoTask Close(Chan<int>[] links, Completion<bool> done)
@@ -125,11 +124,10 @@ internal sealed class Ring() : Workload("ring", "ns_per_hop", "ns", allocationOp
 
         private async Task<Sample> Lap()
         {
-            long a0 = Measure.Allocated(), t0 = Measure.Now();
+            var region = Region.Start();
             await _links[0].Writer.WriteAsync(_hops);
             await _done.Reader.ReadAsync();
-            long t1 = Measure.Now(), a1 = Measure.Allocated();
-            return new Sample(Measure.ElapsedNs(t0, t1) / _hops, (double)(a1 - a0) / _hops);
+            return region.PerOp(_hops);
         }
     }
 }
