@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using GoSched.Workloads;
+using HdrHistogram;
 
 namespace GoSched.Cli;
 
@@ -110,7 +111,22 @@ public static class Summary
         o.WriteLine($"goroutines   {r.GoroutinesStarted} started, {r.GoroutinesFinished} finished");
         o.WriteLine($"steals       {r.StealOps} ops, {r.StolenGoroutines} goroutines");
         foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {v.ToString("0.###", inv)}");
+        if (TimerFigures(r) is { } t)
+            o.WriteLine($"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
+                        $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}");
         o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
+    }
+
+    /// <summary>Timer figures of a run that fired timers, else null.</summary>
+    public sealed record TimerSummary(long Fired, double P50, double P90, double P99, double P999, double Max, int MaxHeap, long Cleared);
+
+    public static TimerSummary? TimerFigures(RunResult r)
+    {
+        var rec = r.Recording;
+        if (rec.TimerLateness is not { TotalCount: > 0 } h) return null;
+        int maxHeap = rec.Samples.Select(s => s.TimersLen?.Sum() ?? 0).DefaultIfEmpty(0).Max();
+        return new TimerSummary(h.TotalCount, rec.TimerLatenessMs(50), rec.TimerLatenessMs(90), rec.TimerLatenessMs(99),
+            rec.TimerLatenessMs(99.9), h.GetMaxValue() / 1e6, maxHeap, rec.ClearedDeletedTimers);
     }
 
     public static string Json(string workload, RunResult r) => JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -126,6 +142,7 @@ public static class Summary
         ["stolen_goroutines"] = r.StolenGoroutines,
         ["metrics"] = r.Metrics,
         ["per_p"] = r.Recording.Counters,
+        ["timers"] = TimerFigures(r),
         ["error"] = r.Error?.Message,
     });
 }

@@ -41,6 +41,17 @@ internal sealed unsafe class Note : IDisposable
         else lock (this) Monitor.PulseAll(this);
     }
 
+    /// <summary>Sets the key and wakes a sleeper without the one-wakeup check (for PollEvent, which re-arms itself).</summary>
+    public void Signal()
+    {
+        Interlocked.Exchange(ref *_key, 1);
+        if (s_futex) SysFutex(s_sysFutex, _key, FutexWakePrivate, 1, null, null, 0);
+        else lock (this) Monitor.PulseAll(this);
+    }
+
+    /// <summary>Clears the key; true if it was set (a signal was consumed).</summary>
+    public bool Consume() => Interlocked.Exchange(ref *_key, 0) != 0;
+
     /// <summary>Mirrors runtime.notesleep: waits until woken.</summary>
     public void Sleep() => TSleep(-1);
 
@@ -106,18 +117,16 @@ internal sealed unsafe class PollEvent : IDisposable
     public void Wait(long delay)
     {
         if (delay != 0) _note.TSleep(delay);
-        if (Volatile.Read(ref _wakeSig) != 0)
-        {
-            _note.Clear();
-            Volatile.Write(ref _wakeSig, 0);
-        }
+        // Like netpoll reading the eventfd: consume the break, then allow the next one. A break
+        // whose flag is set but whose signal is not yet written is consumed by the next Wait.
+        if (_note.Consume()) Volatile.Write(ref _wakeSig, 0);
     }
 
     /// <summary>netpollBreak: wakes the waiter; a no-op while a break is already pending.</summary>
     public void Break()
     {
         if (Interlocked.CompareExchange(ref _wakeSig, 1, 0) != 0) return;
-        _note.Wakeup();
+        _note.Signal();
     }
 
     public void Dispose() => _note.Dispose();

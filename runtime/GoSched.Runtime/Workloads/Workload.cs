@@ -146,6 +146,7 @@ public static class WorkloadCatalog
     private static readonly Workload[] s_all =
     {
         Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload,
+        Timers.Workload, Tickers.Workload, Timers.UnderLoad, TimerChurn.Workload,
     };
 
     public static IReadOnlyList<Workload> All => s_all;

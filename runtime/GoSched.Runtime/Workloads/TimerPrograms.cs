@@ -1,0 +1,147 @@
+// Timer workloads (issue 3): sleepers, tickers, sleepers under CPU load, and timer churn.
+namespace GoSched.Workloads;
+
+/// <summary>N goroutines sleeping random durations in a range, repeatedly.</summary>
+internal static class Timers
+{
+    public static readonly Workload Workload = new("timers",
+        "`goroutines` goroutines each sleep `sleeps` times for a random duration in [min, max]",
+        Params(), (a, run) => Main(a, run, load: false));
+
+    public static readonly Workload UnderLoad = new("timers-under-load",
+        "the timers workload while GOMAXPROCS CPU-bound goroutines keep every P busy",
+        Params(), (a, run) => Main(a, run, load: true));
+
+    private static WorkloadParam[] Params() => new WorkloadParam[]
+    {
+        new("goroutines", ParamKind.Int, "1000", "sleeping goroutines", 1, 10_000_000),
+        new("sleeps", ParamKind.Int, "20", "sleeps per goroutine", 1, 1_000_000),
+        new("min", ParamKind.Duration, "1ms", "shortest sleep", 1, 100_000_000_000),
+        new("max", ParamKind.Duration, "50ms", "longest sleep", 1, 100_000_000_000),
+        new("seed", ParamKind.Int, "1", "seed of the sleep durations", 0, long.MaxValue),
+    };
+
+    private static async GoTask Main(WorkloadArgs a, WorkloadRun run, bool load)
+    {
+        int n = a.Int("goroutines"), sleeps = a.Int("sleeps");
+        long min = a["min"], max = a["max"];
+        if (max < min) throw new WorkloadException($"max={WorkloadParam.FormatDuration(max)} is below min={WorkloadParam.FormatDuration(min)}");
+        var stop = new Chan<bool>();
+        var loadDone = new WaitGroup();
+        if (load)
+        {
+            loadDone.Add(Go.Gomaxprocs);
+            for (int i = 0; i < Go.Gomaxprocs; i++) Burner(stop, loadDone);
+        }
+        var wg = new WaitGroup();
+        wg.Add(n);
+        var rng = new Random((int)a["seed"]);
+        for (int i = 0; i < n; i++) Sleeper(rng.Next(), sleeps, min, max, wg);
+        await wg.Wait();
+        if (load)
+        {
+            stop.Close();
+            await loadDone.Wait();
+        }
+        run.Report("timers_fired", (double)n * sleeps);
+    }
+
+    private static async GoTask Sleeper(int seed, int sleeps, long min, long max, WaitGroup wg)
+    {
+        var rng = new Random(seed);
+        for (int k = 0; k < sleeps; k++) await Go.SleepNs(min + (long)(rng.NextDouble() * (max - min)));
+        wg.Done();
+    }
+
+    /// <summary>CPU-bound until stop is closed: 1 ms slices of work, checking stop in between.</summary>
+    private static async GoTask Burner(Chan<bool> stop, WaitGroup done)
+    {
+        while (true)
+        {
+            await Go.WorkNs(1_000_000);
+            var sel = Go.Select();
+            var r = sel.Recv(stop);
+            sel.Default();
+            if (await sel == r.Index) break;
+        }
+        done.Done();
+    }
+}
+
+/// <summary>N tickers, each read for a number of ticks.</summary>
+internal static class Tickers
+{
+    public static readonly Workload Workload = new("ticker",
+        "`tickers` goroutines each read `ticks` ticks from a Ticker of period `period`",
+        new WorkloadParam[]
+        {
+            new("tickers", ParamKind.Int, "100", "tickers (one goroutine each)", 1, 1_000_000),
+            new("ticks", ParamKind.Int, "50", "ticks read from each", 1, 1_000_000),
+            new("period", ParamKind.Duration, "5ms", "ticker period", 10_000, 100_000_000_000),
+        },
+        Main);
+
+    private static async GoTask Main(WorkloadArgs a, WorkloadRun run)
+    {
+        int n = a.Int("tickers"), ticks = a.Int("ticks");
+        long period = a["period"];
+        var wg = new WaitGroup();
+        wg.Add(n);
+        for (int i = 0; i < n; i++) Reader(period, ticks, wg);
+        await wg.Wait();
+        run.Report("ticks_read", (double)n * ticks);
+    }
+
+    private static async GoTask Reader(long period, int ticks, WaitGroup wg)
+    {
+        var t = Go.NewTicker(TimeSpan.FromTicks(period / 100));
+        for (int k = 0; k < ticks; k++) await t.C.Recv();
+        t.Stop();
+        wg.Done();
+    }
+}
+
+/// <summary>Timers reset and stopped far more often than they fire: what makes the deleted-timer rule matter.</summary>
+internal static class TimerChurn
+{
+    public static readonly Workload Workload = new("timer-churn",
+        "`goroutines` goroutines each create a timer and reset or stop it `resets` times before letting it fire (the 1/4 rule's case)",
+        new WorkloadParam[]
+        {
+            new("goroutines", ParamKind.Int, "100", "churning goroutines", 1, 1_000_000),
+            new("rounds", ParamKind.Int, "20", "timers each goroutine lets fire", 1, 1_000_000),
+            new("resets", ParamKind.Int, "100", "Stop+NewTimer (new heap entries, old ones deleted) per round", 0, 1_000_000),
+            new("timeout", ParamKind.Duration, "20ms", "the timeout each timer is set to", 1_000, 100_000_000_000),
+            new("pause", ParamKind.Duration, "20us", "sleep between resets", 0, 1_000_000_000),
+        },
+        Main);
+
+    private static async GoTask Main(WorkloadArgs a, WorkloadRun run)
+    {
+        int n = a.Int("goroutines");
+        var wg = new WaitGroup();
+        wg.Add(n);
+        for (int i = 0; i < n; i++) Churner(a.Int("rounds"), a.Int("resets"), a["timeout"], a["pause"], wg);
+        await wg.Wait();
+        run.Report("timers_created", (double)n * a.Int("rounds") * (a.Int("resets") + 1));
+    }
+
+    private static async GoTask Churner(int rounds, int resets, long timeout, long pause, WaitGroup wg)
+    {
+        var d = TimeSpan.FromTicks(timeout / 100);
+        for (int r = 0; r < rounds; r++)
+        {
+            // A request with a timeout that is renewed on every bit of progress: Go programs do
+            // this with Stop + a new timer (or Reset); each Stop leaves a deleted entry on a heap.
+            var t = Go.NewTimer(d);
+            for (int k = 0; k < resets; k++)
+            {
+                if (pause > 0) await Go.SleepNs(pause);
+                t.Stop();
+                t = Go.NewTimer(d);
+            }
+            await t.C!.Recv();
+        }
+        wg.Done();
+    }
+}
