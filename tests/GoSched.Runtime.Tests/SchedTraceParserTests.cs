@@ -275,6 +275,7 @@ public class SchedTraceParserTests
             "  M2: p=-1 curg=-1 mallocing=0 throwing=0 preemptoff= locks=1 dying=0 spinning=false blocked=true lockedg=-1",
             SchedTraceFormat.MLine(2, -1, -1, spinning: false, blocked: true, lockedG: -1, locks: 1));
         Assert.Equal("  G7: status=4(sync.Cond.Wait) m=-1 lockedm=-1", SchedTraceFormat.GLine(7, 4, "sync.Cond.Wait", -1, -1));
+        Assert.Throws<ArgumentException>(() => SchedTraceFormat.SchedLine(0, 1, 0, 3, 0, 1, 0, []));
     }
 
     [Fact]

@@ -51,12 +51,13 @@ public static class SchedTraceFormat
         long timeMs, int gomaxprocs, int idleProcs, int threads, int spinningThreads, int idleThreads, int runqueue,
         ReadOnlySpan<int> localRunq)
     {
+        // Go prints nothing (not even the newline) for an empty allp; there is always a P here.
+        if (localRunq.IsEmpty)
+            throw new ArgumentException("a SCHED line needs the run-queue length of at least one P", nameof(localRunq));
         var sb = SchedPrefix(timeMs, gomaxprocs, idleProcs, threads, spinningThreads, idleThreads, runqueue);
         for (int i = 0; i < localRunq.Length; i++)
             sb.Append(i == 0 ? " [" : " ").Append(localRunq[i]);
-        if (localRunq.Length > 0)
-            sb.Append(']');
-        return sb.ToString();
+        return sb.Append(']').ToString();
     }
 
     /// <summary>The SCHED line of a sample, truncating its time to milliseconds as Go does.</summary>
