@@ -91,7 +91,9 @@ internal static class PingPong
         int rounds = a.Int("rounds");
         var ping = new Chan<int>();
         var pong = new Chan<int>();
-        Echo(ping, pong, rounds);
+        var done = new WaitGroup();
+        done.Add(1);
+        Echo(ping, pong, rounds, done);
         long start = WorkloadRun.Now();
         for (int i = 0; i < rounds; i++)
         {
@@ -100,11 +102,13 @@ internal static class PingPong
             if (v != i) throw new InvalidOperationException($"pingpong: sent {i}, got {v} back");
         }
         run.Report("ns_per_roundtrip", (double)(WorkloadRun.Now() - start) / rounds);
+        await done.Wait(); // every goroutine started also finishes
     }
 
-    private static async GoTask Echo(Chan<int> ping, Chan<int> pong, int rounds)
+    private static async GoTask Echo(Chan<int> ping, Chan<int> pong, int rounds, WaitGroup done)
     {
         for (int i = 0; i < rounds; i++) await pong.Send(await ping.Recv());
+        done.Done();
     }
 }
 
@@ -126,21 +130,24 @@ internal static class Ring
         var chans = new Chan<int>[n];
         for (int i = 0; i < n; i++) chans[i] = new Chan<int>();
         var done = new Chan<int>();
-        for (int i = 0; i < n; i++) Node(chans[i], chans[(i + 1) % n], done);
+        var exited = new WaitGroup();
+        exited.Add(n);
+        for (int i = 0; i < n; i++) Node(chans[i], chans[(i + 1) % n], done, exited);
         long start = WorkloadRun.Now();
         await chans[0].Send(hops);
         int last = await done.Recv();
         run.Report("ns_per_hop", (double)(WorkloadRun.Now() - start) / hops);
         if (last != 0) throw new InvalidOperationException($"ring: token ended at {last}, not 0");
         for (int i = 0; i < n; i++) chans[i].Close(); // let the nodes exit
+        await exited.Wait();
     }
 
-    private static async GoTask Node(Chan<int> inp, Chan<int> outp, Chan<int> done)
+    private static async GoTask Node(Chan<int> inp, Chan<int> outp, Chan<int> done, WaitGroup exited)
     {
         while (true)
         {
             var (v, ok) = await inp.RecvOk();
-            if (!ok) return;
+            if (!ok) { exited.Done(); return; }
             if (v == 0) { await done.Send(0); continue; }
             await outp.Send(v - 1);
         }
