@@ -2,6 +2,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using GoSched.Benchmarks;
+using GoSched.Notebooks;
 using GoSched.Workloads;
 using HdrHistogram;
 
@@ -14,7 +16,85 @@ public static class CliApp
         var root = new RootCommand("GoSched Workbench: Go's goroutine scheduler in C#, run from the command line.");
         root.Subcommands.Add(RunCommand(stdout, stderr));
         root.Subcommands.Add(WorkloadsCommand(stdout));
+        root.Subcommands.Add(BenchCommand(stdout, stderr));
+        root.Subcommands.Add(NotebookCommand(stdout, stderr));
         return root;
+    }
+
+    private static Command BenchCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var workload = new Argument<string>("workload") { Description = $"benchmark: {string.Join(", ", BenchRunner.Names)}" };
+        var gomaxprocs = new Option<int>("--gomaxprocs") { Description = "Ps for gosched and GOMAXPROCS for Go (default 2)", DefaultValueFactory = _ => 2 };
+        var reps = new Option<int>("--reps") { Description = "timed repetitions of each system (default 7)", DefaultValueFactory = _ => 7 };
+        var quick = new Option<bool>("--quick") { Description = "small sizes, one repetition, no Go: checks that it runs" };
+        var noGo = new Option<bool>("--no-go") { Description = "skip the Go 1.19 reference" };
+        var godebug = new Option<string?>("--godebug") { Description = "further gosched knobs, name=value,..." };
+        var json = new Option<bool>("--json") { Description = "print the report as one JSON object" };
+        var cmd = new Command("bench", "measure a workload on gosched, the .NET thread pool and Go 1.19, side by side")
+        {
+            workload, gomaxprocs, reps, quick, noGo, godebug, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                bool asJson = parse.GetValue(json);
+                var report = BenchRunner.Run(parse.GetValue(workload)!, new BenchOptions
+                {
+                    Gomaxprocs = parse.GetValue(gomaxprocs),
+                    Repetitions = parse.GetValue(reps),
+                    Quick = parse.GetValue(quick),
+                    RunGo = !parse.GetValue(noGo),
+                    Godebug = parse.GetValue(godebug),
+                    Progress = stderr,
+                });
+                stdout.WriteLine(asJson ? report.ToJson() : report.ToTable());
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                stderr.WriteLine($"gosched bench: {e.Message}");
+                return 1;
+            }
+        });
+        return cmd;
+    }
+
+    private static Command NotebookCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
+        var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
+        var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
+        {
+            file, outDir,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            string path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                stderr.WriteLine($"gosched notebook: no such file: {path}");
+                return 1;
+            }
+            if (!path.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
+            {
+                stderr.WriteLine($"gosched notebook: {path}: expected a .ipynb notebook");
+                return 1;
+            }
+            try
+            {
+                var result = await new NotebookRunner { Log = stderr }.RunAsync(path, Path.GetFullPath(parse.GetValue(outDir)!), ct);
+                foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
+                stdout.WriteLine($"{result.CellsRun} cells run; wrote {result.ExecutedNotebook} and {result.Html}");
+                return result.ExitCode;
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException or IOException)
+            {
+                stderr.WriteLine($"gosched notebook: {path}: {e.Message}");
+                return 1;
+            }
+        });
+        return cmd;
     }
 
     private static Command RunCommand(TextWriter stdout, TextWriter stderr)
