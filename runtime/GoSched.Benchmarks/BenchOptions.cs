@@ -6,7 +6,7 @@ public sealed record BenchOptions
     /// <summary>Ps of the gosched runtime, and GOMAXPROCS of the Go reference. Default 2 (the targets).</summary>
     public int Gomaxprocs { get; init; } = 2;
 
-    /// <summary>Timed repetitions of each system after one untimed warm-up (the Go programs' bench.Reps is 7).</summary>
+    /// <summary>Timed repetitions of each system after the untimed warm-ups (the Go programs' bench.Reps is 7).</summary>
     public int Repetitions { get; init; } = 7;
 
     /// <summary>
@@ -28,6 +28,13 @@ public sealed record BenchOptions
     public TextWriter? Progress { get; init; }
 
     internal int Reps => Quick ? 1 : Math.Max(1, Repetitions);
+
+    /// <summary>
+    /// Untimed repetitions first. Go needs one; .NET's tiered JIT needs longer: a method is
+    /// recompiled (instrumented, then optimised) only after 30 calls and a quiet 100 ms, so the
+    /// code of a short first repetition is often still unoptimised in the second.
+    /// </summary>
+    internal int WarmUps => Quick ? 1 : 2;
 
     internal BenchOptions Validate()
     {

@@ -1,11 +1,13 @@
 // BenchRunner: the benchmarks of issue 2, section 8, by name.
 //
 // How a benchmark is measured. The gosched runtime and the .NET ThreadPool run the same workload
-// in this process, alternating: one untimed warm-up of each (JIT tiering, free lists, the pool's
+// in this process, alternating: untimed warm-ups of each (JIT tiering, free lists, the pool's
 // threads), then Repetitions rounds of "gosched, then .NET", each repetition after a full
 // collection. Alternating puts both systems under the same background noise of a shared machine;
 // the figures are medians, and the comparisons are ratios within one call. The Go 1.19 program
-// for the workload (go/run.sh) runs afterwards, with the same GOMAXPROCS, in its own process.
+// for the workload (go/run.sh, its own warm-up and 7 repetitions) runs in its own process, with
+// the same GOMAXPROCS, once before and once after the in-process repetitions: its figures pool
+// both runs, so that a change in the machine's load during the call weighs on both sides.
 using System.Diagnostics;
 using System.Reflection;
 using GoSched.Benchmarks.Workloads;
@@ -29,8 +31,9 @@ public static class BenchRunner
         var notes = new List<string>();
         string? loadBefore = Measure.LoadAverage();
 
+        var goBefore = GoReference.Run(w, o, out string? goSkipped);
         var (gosched, dotnet) = RunInProcess(w, o);
-        var go = GoReference.Run(w, o, out string? goSkipped);
+        var go = goBefore == null ? null : GoReference.Pool(goBefore, GoReference.Run(w, o, out goSkipped));
         if (goSkipped != null) notes.Add(goSkipped);
         if (loadBefore != null) notes.Add($"load average {loadBefore} before, {Measure.LoadAverage()} after: other processes' load inflates wall-clock figures ({Region.CpuPerWallKey} in extra is how many CPUs this process kept busy)");
         notes.AddRange(Caveats(o));
@@ -52,7 +55,7 @@ public static class BenchRunner
             Targets = [],
             Notes = notes,
         };
-        return report with { Targets = w.Targets(report).ToArray() };
+        return report with { Targets = w.Targets(report).ToArray(), Notes = [.. w.Notes(report), .. notes] };
     }
 
     /// <summary>Warm-up, then alternating repetitions of the gosched and .NET sides.</summary>
@@ -62,14 +65,14 @@ public static class BenchRunner
         var d = new List<Sample>();
         using var gSide = w.Gosched(o);
         using var dSide = w.Dotnet(o);
-        for (int rep = 0; rep <= o.Reps; rep++) // rep 0 is the warm-up
+        for (int rep = 1 - o.WarmUps; rep <= o.Reps; rep++) // up to 0: warm-ups
         {
             Measure.Settle();
             var gs = gSide.RunOnce();
             Measure.Settle();
             var ds = dSide.RunOnce();
-            o.Progress?.WriteLine($"{w.Name} {(rep == 0 ? "warm-up" : $"run {rep}/{o.Reps}")}: gosched {BenchReport.Num(gs.Value)}, dotnet {BenchReport.Num(ds.Value)} ({w.Metric})");
-            if (rep == 0) continue;
+            o.Progress?.WriteLine($"{w.Name} {(rep <= 0 ? "warm-up" : $"run {rep}/{o.Reps}")}: gosched {BenchReport.Num(gs.Value)}, dotnet {BenchReport.Num(ds.Value)} ({w.Metric})");
+            if (rep <= 0) continue;
             g.Add(gs);
             d.Add(ds);
         }

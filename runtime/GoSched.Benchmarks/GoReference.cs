@@ -62,6 +62,25 @@ internal static class GoReference
         return Parse(w, line);
     }
 
+    /// <summary>
+    /// The figures of two runs of the Go program as one: all runs (first, then second), their median;
+    /// the extra fields of the second run; null when the second run did not happen.
+    /// </summary>
+    public static SystemFigures? Pool(SystemFigures first, SystemFigures? second)
+    {
+        if (second == null) return null;
+        var runs = first.Runs.Concat(second.Runs).ToArray();
+        var allocRuns = first.AllocRuns != null && second.AllocRuns != null ? first.AllocRuns.Concat(second.AllocRuns).ToArray() : null;
+        return second with
+        {
+            Description = second.Description + ", run twice (before and after the in-process repetitions)",
+            Runs = runs,
+            Median = Stats.Median(runs),
+            AllocRuns = allocRuns,
+            AllocBytesPerOp = allocRuns != null ? Stats.Median(allocRuns) : second.AllocBytesPerOp,
+        };
+    }
+
     /// <summary>Reads the Go program's JSON line into figures; fields beyond the fixed ones go to Extra.</summary>
     internal static SystemFigures Parse(Workload w, string line)
     {

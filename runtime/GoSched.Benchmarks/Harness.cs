@@ -49,6 +49,9 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     /// <summary>The targets for this workload, checked against the report's medians.</summary>
     public abstract IEnumerable<TargetCheck> Targets(BenchReport r);
 
+    /// <summary>What the reader of this report needs to know about its figures.</summary>
+    public virtual IEnumerable<string> Notes(BenchReport r) => [];
+
     protected static TargetCheck AtMost(string target, double? value, double limit) => new(target, value, limit, value is { } v ? v <= limit : null);
     protected static TargetCheck AtLeast(string target, double? value, double limit) => new(target, value, limit, value is { } v ? v >= limit : null);
 
