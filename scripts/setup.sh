@@ -183,3 +183,19 @@ if [ -f "$EXTENSION_PROJECT" ]; then
     fi
   fi
 fi
+
+# The kernel's NuGet resolver (FSharp.DependencyManager.Nuget) also keeps each #r "nuget:" line's
+# result in $HOME/.packagemanagement/nuget/Cache, keyed by the line, and reuses it without a restore
+# while the files it lists exist. A result that lists nothing (the package was not in the feed yet,
+# or had no lib/ assembly) lists no file that could go missing, so it is reused for ever: the
+# extension then never loads ("Unknown magic command '#!gosched'") although the feed now has it.
+# Drop such results, so that the next #r restores afresh. (A result that lists files is safe: when
+# the copy above was dropped, its files are gone and the resolver restores again.)
+resolver_cache=$HOME/.packagemanagement/nuget/Cache
+if [ -d "$resolver_cache" ]; then
+  for paths in "$resolver_cache"/*.resolvedReferences.paths; do
+    if [ -f "$paths" ] && [ ! -s "$paths" ]; then
+      rm -f "$paths" "${paths%.resolvedReferences.paths}".*
+    fi
+  done
+fi

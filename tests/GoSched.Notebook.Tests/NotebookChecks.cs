@@ -18,6 +18,16 @@ public static partial class NotebookChecks
         var cells = executed.RootElement.GetProperty("cells").EnumerateArray().ToList();
         int? firstPlot = null, firstInlinePlotly = null;
 
+        // Written by execute_notebook.py when the run stopped before the end (a cell timed out, the kernel died).
+        int? stoppedAt = null;
+        if (executed.RootElement.TryGetProperty("metadata", out var meta)
+            && meta.TryGetProperty("gosched_run", out var run)
+            && run.TryGetProperty("completed", out var completed) && completed.ValueKind == JsonValueKind.False)
+        {
+            stoppedAt = run.TryGetProperty("stopped_at_cell", out var at) && at.ValueKind == JsonValueKind.Number ? at.GetInt32() : -1;
+            problems.Add($"the run stopped at {(stoppedAt >= 0 ? $"cell {stoppedAt + 1}" : "the start")}: {Str(run, "error")}");
+        }
+
         for (var i = 0; i < cells.Count; i++)
         {
             var cell = cells[i];
@@ -25,7 +35,7 @@ public static partial class NotebookChecks
             var source = Text(cell.GetProperty("source"));
             var where = $"cell {i + 1} ({FirstLine(source)})";
             if (string.IsNullOrWhiteSpace(source)) continue;
-            if (cell.TryGetProperty("execution_count", out var count) && count.ValueKind == JsonValueKind.Null)
+            if (cell.TryGetProperty("execution_count", out var count) && count.ValueKind == JsonValueKind.Null && stoppedAt is null)
                 problems.Add($"{where}: was not executed");
 
             var outputs = cell.TryGetProperty("outputs", out var o) ? o.EnumerateArray().ToList() : [];
@@ -65,6 +75,8 @@ public static partial class NotebookChecks
                         problems.Add($"{where}: output mentions an exception: …{e}…");
                     if (Find(text, "error:", StringComparison.OrdinalIgnoreCase) is { } r)
                         problems.Add($"{where}: output reports an error: …{r}…");
+                    if (Find(text, "Failed to load kernel extension", StringComparison.Ordinal) is { } l)
+                        problems.Add($"{where}: the kernel could not load an extension: …{l}…");
                 }
             }
 
@@ -72,7 +84,8 @@ public static partial class NotebookChecks
             {
                 if (RemoteScript().Match(html) is { Success: true } m)
                     problems.Add($"{where}: loads a script from the network: {m.Value}");
-                if (html.Contains("cdn.plot.ly", StringComparison.OrdinalIgnoreCase))
+                // plotly.js itself names cdn.plot.ly (the default topojsonURL, for maps): look outside it.
+                if (WithoutPlotlyBundle(html).Contains("cdn.plot.ly", StringComparison.OrdinalIgnoreCase))
                     problems.Add($"{where}: refers to plotly.js on a CDN (cdn.plot.ly)");
                 if (firstInlinePlotly is null && InlinesPlotly(html)) firstInlinePlotly = i;
             }
@@ -108,10 +121,15 @@ public static partial class NotebookChecks
     /// An inline script that is plotly.js itself: its licence banner ("plotly.js v2.28.0") survives
     /// minification; a bundle of over a megabyte with Plotly in it counts too.
     /// </summary>
-    static bool InlinesPlotly(string html) =>
-        InlineScript().Matches(html).Any(m =>
-            m.Groups[1].Value.Contains("plotly.js v", StringComparison.Ordinal)
-            || (m.Groups[1].Length > 1_000_000 && m.Groups[1].Value.Contains("Plotly", StringComparison.Ordinal)));
+    static bool InlinesPlotly(string html) => InlineScript().Matches(html).Any(m => IsPlotlyBundle(m.Groups[1].Value));
+
+    static bool IsPlotlyBundle(string script) =>
+        script.Contains("plotly.js v", StringComparison.Ordinal)
+        || (script.Length > 1_000_000 && script.Contains("Plotly", StringComparison.Ordinal));
+
+    /// <summary>The HTML with any inline copy of plotly.js cut out.</summary>
+    static string WithoutPlotlyBundle(string html) =>
+        InlineScript().Replace(html, m => IsPlotlyBundle(m.Groups[1].Value) ? "<script></script>" : m.Value);
 
     /// <summary>The text of an HTML output that a reader sees: scripts and styles removed.</summary>
     static string VisibleHtml(string html) => ScriptOrStyle().Replace(html, " ");

@@ -27,12 +27,14 @@ public class NotebookChecksTests
 
     static JsonNode Stream(string text) => new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = text };
 
-    static IReadOnlyList<string> Check(params JsonNode[] cells)
+    static IReadOnlyList<string> Check(params JsonNode[] cells) => CheckRun(null, cells);
+
+    static IReadOnlyList<string> CheckRun(JsonObject? run, params JsonNode[] cells)
     {
         var notebook = new JsonObject
         {
             ["cells"] = new JsonArray(cells.Prepend(new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = "# t" }).ToArray()),
-            ["metadata"] = new JsonObject(),
+            ["metadata"] = run is null ? new JsonObject() : new JsonObject { ["gosched_run"] = run },
             ["nbformat"] = 4,
             ["nbformat_minor"] = 5,
         };
@@ -109,6 +111,13 @@ public class NotebookChecksTests
     }
 
     [Fact]
+    public void The_CDN_address_inside_plotly_js_itself_does_not_count()
+    {
+        var bundle = "<script type=\"text/javascript\">/**\n* plotly.js v2.28.0\n*/ var c = {topojsonURL:{dflt:\"https://cdn.plot.ly/\"}};</script>";
+        Assert.Empty(Check(Cell("#!gosched plot runq", Display("text/html", bundle + Chart))));
+    }
+
+    [Fact]
     public void A_cell_that_never_ran_is_reported()
     {
         var cell = Cell("1 + 1");
@@ -122,5 +131,25 @@ public class NotebookChecksTests
         Assert.Empty(Check(
             Cell("#!gosched run fanout --gomaxprocs 2", Display("text/plain", "ran")),
             Cell("// #!gosched plot is described below\n1", Display("text/plain", "1"))));
+    }
+
+    [Fact]
+    public void A_run_that_stopped_is_reported_once_with_where_and_why()
+    {
+        var run = new JsonObject { ["completed"] = false, ["stopped_at_cell"] = 1, ["error"] = "CellTimeoutError: A cell timed out" };
+        var hung = Cell("#r \"nuget: GoSched.Interactive, 0.1.0\"", Stream("Failed to load kernel extension \"GoSchedKernelExtension\" from assembly x.dll"));
+        hung["execution_count"] = null;
+        var after = Cell("#!gosched help");
+        after["execution_count"] = null;
+        var problems = CheckRun(run, hung, after);
+        Assert.Equal(2, problems.Count);
+        Assert.Equal("the run stopped at cell 2: CellTimeoutError: A cell timed out", problems[0]);
+        Assert.Contains("could not load an extension", problems[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_completed_run_adds_no_problem()
+    {
+        Assert.Empty(CheckRun(new JsonObject { ["completed"] = true, ["seconds"] = 4.2 }, Cell("1", Display("text/plain", "1"))));
     }
 }
