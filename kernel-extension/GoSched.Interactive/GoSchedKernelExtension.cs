@@ -33,8 +33,8 @@ public sealed class GoSchedKernelExtension : IKernelExtension
         var csharp = kernel as CSharpKernel ?? (kernel as CompositeKernel)?.ChildKernels.OfType<CSharpKernel>().FirstOrDefault();
         if (csharp is not null)
         {
-            // The package carries GoSched.Runtime only in interactive-extensions/dotnet (so that one copy
-            // is loaded); this makes it visible to C# cells, from the copy the host has loaded.
+            // C# cells see GoSched.Runtime: in the real kernel the package's lib/ does this too, but a
+            // kernel that loads the extension directly (the notebook runner, tests) has no #r for it.
             csharp.AddAssemblyReferences([typeof(GoConfig).Assembly.Location]);
             await csharp.SetValueAsync(GoSchedSession.ConfigVariable, session.Config, typeof(GoConfig));
         }

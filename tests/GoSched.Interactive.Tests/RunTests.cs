@@ -62,3 +62,34 @@ public class RunTests : KernelTestBase
         Assert.Equal("stuck", (await ValueAsync<Recording>("lastRun")).Workload);
     }
 }
+
+/// <summary>A cell's own goroutines on the configured runtime, with the extension's references and goConfig.</summary>
+public class CustomGoroutineTests : KernelTestBase
+{
+    [Fact]
+    public async Task A_CSharp_cell_runs_its_own_goroutines_with_goConfig()
+    {
+        await SucceedsAsync("#!gosched config --gomaxprocs 2 --steal-tries 0");
+        var result = await SucceedsAsync("""
+            using GoSched;
+            async GoTask Square(Chan<int> ch, int i) { await ch.Send(i * i); }
+            async GoTask Main()
+            {
+                var ch = new Chan<int>();
+                for (int i = 1; i <= 10; i++) Square(ch, i);
+                int sum = 0;
+                for (int i = 1; i <= 10; i++) { var (v, _) = await ch.RecvOk(); sum += v; }
+                Console.WriteLine($"sum {sum}");
+            }
+            RunResult r;
+            using (var rt = new GoRuntime(goConfig)) // (a script's top level takes no using declarations)
+                r = await rt.RunAsync(() => Main());
+            Console.WriteLine($"{r.Error?.Message ?? "ok"} started={r.GoroutinesStarted} gomaxprocs={r.Config.Gomaxprocs} stealtries={r.Config.StealTries}");
+            """);
+
+        string stdout = string.Concat(result.Events.OfType<Microsoft.DotNet.Interactive.Events.StandardOutputValueProduced>()
+            .SelectMany(e => e.FormattedValues).Select(v => v.Value));
+        Assert.Contains("sum 385", stdout);
+        Assert.Contains("ok started=11 gomaxprocs=2 stealtries=0", stdout);
+    }
+}
