@@ -129,7 +129,7 @@ public sealed partial class GoRuntime : IDisposable
     /// program deadlocks, or <paramref name="timeout"/> passes), then stops the runtime and returns
     /// what happened. Never throws for the goroutines' errors: they are in the result.
     /// </summary>
-    public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null)
+    public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         if (_started) throw new InvalidOperationException("Run starts the runtime itself; use Go() on a started runtime");
         Start();
@@ -140,6 +140,8 @@ public sealed partial class GoRuntime : IDisposable
         finally { t_spawnTarget = previous; _mainPending = false; }
 
         Exception? timeoutError = null;
+        // Cancelling (a notebook's interrupt) ends the run like an error: goroutines stop at their next await.
+        using var cancel = cancellationToken.Register(() => Fatal(new OperationCanceledException("run cancelled", cancellationToken)));
         if (!_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan))
             timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; stopped");
         var stopError = StopCore(TimeSpan.FromSeconds(10));
@@ -147,12 +149,12 @@ public sealed partial class GoRuntime : IDisposable
     }
 
     /// <summary><see cref="Run"/> on a dedicated thread (no thread-pool thread runs scheduler code).</summary>
-    public Task<RunResult> RunAsync(Func<GoTask> main, TimeSpan? timeout = null)
+    public Task<RunResult> RunAsync(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var tcs = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var t = new Thread(() =>
         {
-            try { tcs.SetResult(Run(main, timeout)); }
+            try { tcs.SetResult(Run(main, timeout, cancellationToken)); }
             catch (Exception e) { tcs.SetException(e); }
         }) { IsBackground = true, Name = $"gosched-{_id}-run" };
         t.Start();

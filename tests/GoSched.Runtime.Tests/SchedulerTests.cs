@@ -275,3 +275,21 @@ public class SchedulerTests
         }
     }
 }
+
+public class CancellationTests
+{
+    [Fact]
+    public void CancellingARunStopsItWithOperationCanceled()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        var r = rt.Run(() => Forever(), TimeSpan.FromSeconds(30), cts.Token);
+        Assert.IsType<OperationCanceledException>(r.Error);
+        Assert.Equal(0, rt.Stats().ThreadsAlive);
+
+        static async GoTask Forever()
+        {
+            while (true) await Go.Work(TimeSpan.FromMilliseconds(1));
+        }
+    }
+}

@@ -104,24 +104,26 @@ public sealed class Workload
     /// Runs the workload on a new runtime with <paramref name="config"/> and returns what happened
     /// (errors such as deadlock or panic are in the result, not thrown). Bad arguments throw.
     /// </summary>
-    public RunResult Run(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null)
+    public RunResult Run(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null,
+        CancellationToken cancellationToken = default)
     {
         var bound = Bind(args);
         using var rt = new GoRuntime(config).WithWorkloadName(Name);
         rt.SchedTraceOut = schedTraceOut;
         var run = new WorkloadRun();
-        var result = rt.Run(() => _main(bound, run), timeout ?? TimeSpan.FromMinutes(10));
+        var result = rt.Run(() => _main(bound, run), timeout ?? TimeSpan.FromMinutes(10), cancellationToken);
         return result with { Metrics = run.Metrics, Arguments = bound.Values };
     }
 
     /// <summary><see cref="Run"/> off the calling thread (the notebook's way).</summary>
-    public Task<RunResult> RunAsync(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null)
+    public Task<RunResult> RunAsync(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null,
+        CancellationToken cancellationToken = default)
     {
         Bind(args); // argument errors surface synchronously, before any thread starts
         var tcs = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var t = new Thread(() =>
         {
-            try { tcs.SetResult(Run(config, args, timeout, schedTraceOut)); }
+            try { tcs.SetResult(Run(config, args, timeout, schedTraceOut, cancellationToken)); }
             catch (Exception e) { tcs.SetException(e); }
         }) { IsBackground = true, Name = $"gosched-workload-{Name}" };
         t.Start();
