@@ -47,24 +47,21 @@ public static partial class Go
 
     /// <summary>
     /// Runs the owed CPU work of gp; false if preempted first (WorkRemainingNs keeps the rest).
-    /// Differs from Go: until sysmon exists (the sysmon issue), the work loop applies sysmon's
-    /// retake rule itself: a time slice ends ForcePreemptNs after this P's schedtick was first
-    /// seen by a Work loop.
+    /// The preemption request comes from sysmon (its retake rule: ForcePreemptNs on one
+    /// schedtick); the loop checks it about every 2 µs, standing in for Go's asynchronous preemption.
     /// </summary>
     internal static bool DoPendingWork(G gp, P pp)
     {
         var rt = gp.Runtime;
         long now = Clock.Nanotime();
-        if (pp.WorkTick != pp.SchedTick) { pp.WorkTick = pp.SchedTick; pp.SliceStart = now; }
         long end = now + gp.WorkRemainingNs;
-        long slice = rt.Config.ForcePreemptNs;
         ulong x = (ulong)now | 1;
         while (true)
         {
             for (int i = 0; i < 256; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
             now = Clock.Nanotime();
             if (now >= end) { gp.WorkRemainingNs = 0; s_sink = x; return true; }
-            if (gp.Preempt || now - pp.SliceStart >= slice || rt.Stopping)
+            if (gp.Preempt || rt.Stopping)
             {
                 gp.Preempt = false;
                 gp.WorkRemainingNs = end - now;

@@ -101,6 +101,7 @@ public sealed partial class GoRuntime : IDisposable
             _sched.LastPoll = _startNs; // nobody is blocked in the poller
             for (int i = _gomaxprocs - 1; i >= 0; i--) PIdlePut(_allp[i]);
         }
+        StartSysmon();
         if (_config.SamplePeriodNs > 0 || _config.SchedTraceNs > 0)
         {
             _sampler = new Sampler(this, _startNs);
@@ -207,6 +208,7 @@ public sealed partial class GoRuntime : IDisposable
             WakeIdleMsLocked();
         }
         _poller.Break();
+        _sysmonNote.Signal();
         _runEnded.Set();
         Exception? error = null;
         if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
@@ -230,6 +232,7 @@ public sealed partial class GoRuntime : IDisposable
             {
                 foreach (var m in _allm) m.Park.Dispose();
                 _poller.Dispose();
+                _sysmonNote.Dispose();
             }
         }
         ReleaseGoroutines();

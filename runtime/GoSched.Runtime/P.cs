@@ -39,8 +39,8 @@ internal sealed class P
     /// <summary>Incremented on every system call (a later issue).</summary>
     public long SyscallTick;
 
-    /// <summary>The SchedTick Go.Work last saw, and when it first saw it (its view of the time slice's start).</summary>
-    public long WorkTick = -1, SliceStart;
+    /// <summary>sysmon's view (sysmontick): the SchedTick it last saw and when it first saw it. sysmon's thread only.</summary>
+    public long SysmonTick = -1, SysmonWhen;
 
     /// <summary>When SchedTick last changed; with SchedTick, what sysmon uses to decide preemption.</summary>
     public long SchedWhen;

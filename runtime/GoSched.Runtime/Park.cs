@@ -71,6 +71,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private void StartM(P? pp, bool spinning)
     {
+        SysmonWake(); // work is arriving: sysmon must watch the P (see Sysmon.cs)
         M? nmp;
         lock (_sched.Lock)
         {

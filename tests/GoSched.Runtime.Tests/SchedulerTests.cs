@@ -293,3 +293,92 @@ public class CancellationTests
         }
     }
 }
+
+public class PreemptionTests
+{
+    [Fact]
+    public void SysmonPreemptsAGoroutineSpinningInWork()
+    {
+        // One P: a hog asks for 300 ms of CPU; another goroutine only needs a moment. Without
+        // preemption it would run after the hog; sysmon's retake lets it in after ~10-20 ms.
+        long hogDone = 0, otherRan = 0;
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        r.EnsureSuccess();
+        Assert.True(otherRan < hogDone, "the other goroutine must run before the hog finishes its 300 ms");
+        Assert.True(r.Recording.Counters[0].Parks >= 0);
+
+        async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(2);
+            Hog(wg);
+            await Go.Gosched(); // let the hog start first
+            Other(wg);
+            await wg.Wait();
+        }
+
+        async GoTask Hog(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMilliseconds(300));
+            hogDone = Go.Nanotime();
+            wg.Done();
+        }
+
+#pragma warning disable CS1998
+        async GoTask Other(WaitGroup wg)
+        {
+            otherRan = Go.Nanotime();
+            wg.Done();
+        }
+    }
+
+    [Fact]
+    public void APingPongPairDoesNotStarveAThirdGoroutineOnOneP()
+    {
+        // runnext hand-offs share one time slice (inheritTime); sysmon preempts the pair after
+        // forcePreemptNs and the third goroutine gets the P.
+        bool thirdRan = false;
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.True(thirdRan);
+
+        async GoTask Main()
+        {
+            var stop = new Chan<bool>();
+            var done = new Chan<bool>();
+            var a = new Chan<int>();
+            var b = new Chan<int>();
+            Third(stop); // into runnext...
+            Pong(a, b);  // ...kicked to the ring by Pong: from now on runnext always holds one of the pair
+            // Ping until the third goroutine has run (it closes stop), with no yield of our own.
+            while (true)
+            {
+                var sel = Go.Select();
+                var s = sel.Recv(stop);
+                sel.Default();
+                if (await sel == s.Index) break;
+                await a.Send(1);
+                await b.Recv();
+            }
+            a.Close();
+        }
+
+        async GoTask Pong(Chan<int> a, Chan<int> b)
+        {
+            while (true)
+            {
+                var (v, ok) = await a.RecvOk();
+                if (!ok) return;
+                await b.Send(v);
+            }
+        }
+
+#pragma warning disable CS1998
+        async GoTask Third(Chan<bool> stop)
+        {
+            thirdRan = true;
+            stop.Close();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// sysmon: the system monitor, an M of its own with no P (proc.go sysmon, retake, preemptone).
+//
+// Go's scheduler is cooperative at its core: a goroutine gives up its P only when it blocks,
+// yields or is preempted. sysmon is what preempts. It wakes every 20 µs, backing off by doubling
+// after 1 ms of idle rounds up to 10 ms, and for each P that is running Go code, compares the P's
+// schedtick with what it saw last round: a P whose schedtick has not moved for forcePreemptNS
+// (10 ms) has run one goroutine (or a chain of runnext hand-offs sharing one time slice) for that
+// long, and that goroutine is asked to yield (preemptone).
+//
+// Differs from Go: there is no asynchronous preemption (no signals into a running thread). The
+// request is a flag the goroutine sees at its next runtime await, or within a couple of µs inside
+// Go.Work; code that never awaits cannot be preempted (Go <= 1.13 semantics). And when every P
+// is idle, sysmon sleeps until the earliest timer or until an M is started (Go waits for a
+// syscall exit or a stop-the-world to wake it, and caps the sleep at forcegcperiod/2), so that a
+// goroutine that starts hogging a P after a quiet spell is still preempted on time.
+//
+// The syscall half of retake (taking back Ps held in long system calls) and the network poll when
+// nobody has polled for 10 ms come with the syscall and netpoll issues; their places are marked.
+using GoSched.Internal;
+
+namespace GoSched;
+
+public sealed partial class GoRuntime
+{
+    private Thread? _sysmonThread;
+    private readonly Note _sysmonNote = new();
+    private int _sysmonWait;
+    private long _sysmonPreempts;
+
+    /// <summary>Goroutines sysmon has asked to yield.</summary>
+    internal long SysmonPreempts => Interlocked.Read(ref _sysmonPreempts);
+
+    private void StartSysmon()
+    {
+        Interlocked.Increment(ref _threadsAlive);
+        _sysmonThread = new Thread(Sysmon, maxStackSize: 1 << 20) { IsBackground = true, Name = $"gosched-{_id}-sysmon" };
+        _sysmonThread.Start();
+    }
+
+    /// <summary>Wakes sysmon from its deep sleep (all Ps idle) if it is in one.</summary>
+    private void SysmonWake()
+    {
+        if (Volatile.Read(ref _sysmonWait) != 0 && Interlocked.Exchange(ref _sysmonWait, 0) != 0) _sysmonNote.Signal();
+    }
+
+    /// <summary>The monitor loop. Mirrors runtime.sysmon.</summary>
+    private void Sysmon()
+    {
+        try
+        {
+            int idle = 0;       // how many cycles in succession we had not woken somebody
+            long delay = 0;     // µs
+            while (!_stopping)
+            {
+                if (idle == 0) delay = 20;          // start with 20 µs sleep...
+                else if (idle > 50) delay *= 2;     // start doubling the sleep after 1 ms...
+                if (delay > 10 * 1000) delay = 10 * 1000; // up to 10 ms
+                _sysmonNote.TSleep(delay * 1000);
+                _sysmonNote.Consume();
+                if (_stopping) break;
+                long now = Clock.Nanotime();
+                if (Volatile.Read(ref _sched.NPIdle) == _gomaxprocs)
+                {
+                    // Every P is idle: nothing to preempt. Sleep until the next timer, or until
+                    // work arrives (StartM wakes us), instead of polling.
+                    Volatile.Write(ref _sysmonWait, 1);
+                    if (Volatile.Read(ref _sched.NPIdle) == _gomaxprocs && !_stopping)
+                    {
+                        long next = TimeSleepUntil();
+                        long sleep = next == MaxWhen ? 60_000_000_000L : Math.Max(0, next - now);
+                        if (sleep > 0) _sysmonNote.TSleep(sleep);
+                        _sysmonNote.Consume();
+                        idle = 0;
+                        delay = 20;
+                    }
+                    Volatile.Write(ref _sysmonWait, 0);
+                    continue;
+                }
+                // Network poll if not polled for more than 10 ms goes here (the netpoll issue).
+                if (Retake(Clock.Nanotime()) != 0) idle = 0;
+                else idle++;
+            }
+        }
+        catch (Exception e)
+        {
+            Fatal(e is RuntimeInvariantException ? e : new RuntimeInvariantException($"sysmon: {e}"));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _threadsAlive);
+        }
+    }
+
+    /// <summary>
+    /// Preempts goroutines that have held a P for more than forcePreemptNS on one schedtick.
+    /// Returns the number of Ps taken back from system calls (none yet: the syscalls issue).
+    /// Mirrors runtime.retake.
+    /// </summary>
+    private int Retake(long now)
+    {
+        long forcePreemptNs = _config.ForcePreemptNs;
+        foreach (var pp in _allp)
+        {
+            int s = Volatile.Read(ref pp.Status);
+            if (s == (int)PStatus.Running || s == (int)PStatus.Syscall)
+            {
+                // Preempt G if it's running for too long.
+                long t = Volatile.Read(ref pp.SchedTick);
+                if (pp.SysmonTick != t)
+                {
+                    pp.SysmonTick = t;
+                    pp.SysmonWhen = now;
+                }
+                else if (pp.SysmonWhen + forcePreemptNs <= now)
+                {
+                    PreemptOne(pp);
+                }
+            }
+            // Retake P from syscall if it's there for more than 1 sysmon tick (at least 20 µs):
+            // the syscalls issue.
+        }
+        return 0;
+    }
+
+    /// <summary>Asks the goroutine running on pp to stop at its next await. Mirrors runtime.preemptone.</summary>
+    private bool PreemptOne(P pp)
+    {
+        M? mp = pp.M;
+        G? gp = mp?.CurG;
+        if (gp == null) return false;
+        if (!gp.Preempt)
+        {
+            gp.Preempt = true;
+            Interlocked.Increment(ref _sysmonPreempts);
+        }
+        return true;
+    }
+
+    /// <summary>The earliest timer of all Ps (MaxWhen if none). Mirrors runtime.timeSleepUntil.</summary>
+    private long TimeSleepUntil()
+    {
+        long next = MaxWhen;
+        foreach (var pp in _allp)
+        {
+            long w = Volatile.Read(ref pp.Timer0When);
+            if (w != 0 && w < next) next = w;
+            w = Volatile.Read(ref pp.TimerModifiedEarliest);
+            if (w != 0 && w < next) next = w;
+        }
+        return next;
+    }
+}
