@@ -46,6 +46,8 @@ internal enum GOutcome : byte
     Continue,
     /// <summary>The root body returned: goexit.</summary>
     Exit,
+    /// <summary>A system call returned and no P was free: exitsyscall0 (the G waits for a P, the M parks).</summary>
+    ExitSyscall,
     /// <summary>An exception escaped the root body: fatal panic.</summary>
     Panic,
 }

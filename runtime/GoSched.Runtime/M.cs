@@ -32,6 +32,12 @@ internal sealed class M
     /// <summary>P handed over by startm; taken with acquirep when the M wakes.</summary>
     public P? NextP;
 
+    /// <summary>The P this M held when it entered a system call (m.oldp).</summary>
+    public P? OldP;
+
+    /// <summary>The P's syscalltick when the system call started.</summary>
+    public long SyscallTick;
+
     /// <summary>True while this M is out of work and actively looking for it (counted in sched.nmspinning).</summary>
     public bool Spinning;
 

@@ -42,6 +42,9 @@ internal sealed class P
     /// <summary>sysmon's view (sysmontick): the SchedTick it last saw and when it first saw it. sysmon's thread only.</summary>
     public long SysmonTick = -1, SysmonWhen;
 
+    /// <summary>sysmon's view of SyscallTick and when it first saw it.</summary>
+    public long SysmonSyscallTick = -1, SysmonSyscallWhen;
+
     /// <summary>When SchedTick last changed; with SchedTick, what sysmon uses to decide preemption.</summary>
     public long SchedWhen;
 

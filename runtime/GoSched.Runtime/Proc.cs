@@ -61,9 +61,9 @@ public sealed partial class GoRuntime
     /// </summary>
     private void Schedule(M mp)
     {
-        while (!_stopping)
+        while (!_stopping && mp.P != null)
         {
-            P pp = mp.P!;
+            P pp = mp.P;
             // Safety check: if we are spinning, the run queue should be empty.
             if (mp.Spinning && (Volatile.Read(ref pp.RunNext) != null || Volatile.Read(ref pp.RunqHead) != Volatile.Read(ref pp.RunqTail)))
                 Throw("schedule: spinning with local work");
@@ -235,6 +235,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private void Execute(M mp, G gp, bool inheritTime)
     {
+    again:
         P pp = mp.P!;
         mp.CurG = gp;
         gp.M = mp;
@@ -269,6 +270,14 @@ public sealed partial class GoRuntime
                     return;
                 case GOutcome.Exit:
                     GoExit0(mp, gp);
+                    return;
+                case GOutcome.ExitSyscall:
+                    if (ExitSyscall0(mp, gp))
+                    {
+                        inheritTime = false;
+                        goto again; // execute(gp, false) on the P that turned up
+                    }
+                    StopM(mp); // gp is on the global queue; park until there is work (or stop)
                     return;
                 case GOutcome.Panic:
                     {

@@ -14,8 +14,8 @@
 // syscall exit or a stop-the-world to wake it, and caps the sleep at forcegcperiod/2), so that a
 // goroutine that starts hogging a P after a quiet spell is still preempted on time.
 //
-// The syscall half of retake (taking back Ps held in long system calls) and the network poll when
-// nobody has polled for 10 ms come with the syscall and netpoll issues; their places are marked.
+// retake also takes back Ps held in long system calls (Syscall.cs). The network poll when nobody
+// has polled for 10 ms comes with the netpoll issue; its place is marked.
 using GoSched.Internal;
 
 namespace GoSched;
@@ -26,6 +26,10 @@ public sealed partial class GoRuntime
     private readonly Note _sysmonNote = new();
     private int _sysmonWait;
     private long _sysmonPreempts;
+    private long _syscallRetakes;
+
+    /// <summary>Ps sysmon took back from system calls and handed off.</summary>
+    internal long SyscallRetakes => Interlocked.Read(ref _syscallRetakes);
 
     /// <summary>Goroutines sysmon has asked to yield.</summary>
     internal long SysmonPreempts => Interlocked.Read(ref _sysmonPreempts);
@@ -99,9 +103,11 @@ public sealed partial class GoRuntime
     private int Retake(long now)
     {
         long forcePreemptNs = _config.ForcePreemptNs;
+        int n = 0;
         foreach (var pp in _allp)
         {
             int s = Volatile.Read(ref pp.Status);
+            bool sysretake = false;
             if (s == (int)PStatus.Running || s == (int)PStatus.Syscall)
             {
                 // Preempt G if it's running for too long.
@@ -114,12 +120,36 @@ public sealed partial class GoRuntime
                 else if (pp.SysmonWhen + forcePreemptNs <= now)
                 {
                     PreemptOne(pp);
+                    // In case of syscall, preemptone() doesn't work, because there is no M wired to P.
+                    sysretake = true;
                 }
             }
-            // Retake P from syscall if it's there for more than 1 sysmon tick (at least 20 µs):
-            // the syscalls issue.
+            if (s == (int)PStatus.Syscall)
+            {
+                // Retake P from syscall if it's there for more than 1 sysmon tick (at least 20 µs).
+                long t = Volatile.Read(ref pp.SyscallTick);
+                if (!sysretake && pp.SysmonSyscallTick != t)
+                {
+                    pp.SysmonSyscallTick = t;
+                    pp.SysmonSyscallWhen = now;
+                    continue;
+                }
+                // On the one hand we don't want to retake Ps if there is no other work to do, but
+                // on the other hand we want to retake them eventually because they can prevent the
+                // sysmon thread from deep sleep.
+                if (RunqEmpty(pp) && Volatile.Read(ref _sched.NmSpinning) + Volatile.Read(ref _sched.NPIdle) > 0 &&
+                    pp.SysmonSyscallWhen + 10_000_000 > now)
+                    continue;
+                if (Interlocked.CompareExchange(ref pp.Status, (int)PStatus.Idle, (int)PStatus.Syscall) == (int)PStatus.Syscall)
+                {
+                    n++;
+                    pp.SyscallTick++;
+                    Interlocked.Increment(ref _syscallRetakes);
+                    HandoffP(pp);
+                }
+            }
         }
-        return 0;
+        return n;
     }
 
     /// <summary>Asks the goroutine running on pp to stop at its next await. Mirrors runtime.preemptone.</summary>

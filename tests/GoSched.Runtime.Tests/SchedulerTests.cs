@@ -382,3 +382,90 @@ public class PreemptionTests
         }
     }
 }
+
+public class SyscallTests
+{
+    [Fact]
+    public void APInALongSyscallIsRetakenAndItsQueuedGoroutinesRunElsewhere()
+    {
+        // One P. A goroutine blocks its thread for 300 ms in a system call; 50 goroutines queued
+        // behind it must run meanwhile on another M (sysmon retakes the P and hands it off).
+        long syscallEnd = 0;
+        var ranAt = new long[50];
+        int[] threads = new int[2];
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        r.EnsureSuccess();
+        Assert.All(ranAt, t => Assert.True(t != 0 && t < syscallEnd, "queued goroutines ran while the syscall blocked"));
+        Assert.True(rt.SyscallRetakes >= 1);
+        Assert.NotEqual(threads[0], threads[1]);
+
+        async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(51);
+            Blocker(wg);
+            await Go.Gosched(); // the blocker enters its syscall first
+            for (int i = 0; i < 50; i++) Worker(i, wg);
+            await wg.Wait();
+        }
+
+        async GoTask Blocker(WaitGroup wg)
+        {
+            threads[0] = Environment.CurrentManagedThreadId;
+            int v = await Go.Syscall(() => { Thread.Sleep(300); return 7; });
+            Assert.Equal(7, v);
+            syscallEnd = Go.Nanotime();
+            wg.Done();
+        }
+
+        async GoTask Worker(int i, WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMicroseconds(100));
+            threads[1] = Environment.CurrentManagedThreadId;
+            ranAt[i] = Go.Nanotime();
+            wg.Done();
+        }
+    }
+
+    [Fact]
+    public void SyscallsReturnResultsAndExceptionsAndConserveGoroutines()
+    {
+        const int n = 400;
+        var results = new int[n];
+        int errors = 0;
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0,runqsize=4"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        for (int i = 0; i < n; i++) Assert.Equal(i % 5 == 0 ? 0 : i * 2, results[i]);
+        Assert.Equal(n / 5, errors);
+        Assert.Equal(n + 1, r.GoroutinesFinished);
+
+        async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(n);
+            for (int i = 0; i < n; i++) Caller(i, wg);
+            await wg.Wait();
+        }
+
+        async GoTask Caller(int i, WaitGroup wg)
+        {
+            try
+            {
+                results[i] = i % 3 == 0
+                    ? await Go.SyscallBlock(() => Call(i))
+                    : await Go.Syscall(() => Call(i));
+            }
+            catch (IOException) { Interlocked.Increment(ref errors); }
+            wg.Done();
+        }
+
+        static int Call(int i)
+        {
+            Thread.Sleep(i % 4); // 0-3 ms: some return before sysmon looks, some after a retake
+            if (i % 5 == 0) throw new IOException("simulated EIO");
+            return i * 2;
+        }
+    }
+}
