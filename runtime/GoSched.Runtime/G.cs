@@ -114,6 +114,10 @@ internal sealed class G
     /// <summary>Resets the sleep timer once the park is published (resetForSleep).</summary>
     internal SleepPark? SleepPark;
 
+    /// <summary>The M this goroutine is locked to (lockedm), and the LockOSThread nesting count.</summary>
+    public M? LockedM;
+    public int LockedCount;
+
     /// <summary>The main goroutine of GoRuntime.Run: its exit ends the run.</summary>
     public bool IsMain;
 

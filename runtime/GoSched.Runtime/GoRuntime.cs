@@ -282,6 +282,8 @@ public sealed partial class GoRuntime : IDisposable
     {
         AssertLockHeld(_sched.Lock);
         while (MGet() is { } m) m.Park.Wakeup();
+        foreach (var m in _sched.IdleLocked) m.Park.Wakeup();
+        _sched.IdleLocked.Clear();
     }
 
     /// <summary>Records the error that stops the runtime (the first one wins) and starts stopping.</summary>

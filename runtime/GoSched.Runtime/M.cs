@@ -32,6 +32,12 @@ internal sealed class M
     /// <summary>P handed over by startm; taken with acquirep when the M wakes.</summary>
     public P? NextP;
 
+    /// <summary>The goroutine locked to this M (lockedg).</summary>
+    public G? LockedG;
+
+    /// <summary>The M's thread ended with its locked goroutine (mexit).</summary>
+    public bool Exited;
+
     /// <summary>The P this M held when it entered a system call (m.oldp).</summary>
     public P? OldP;
 

@@ -61,9 +61,17 @@ public sealed partial class GoRuntime
     /// </summary>
     private void Schedule(M mp)
     {
-        while (!_stopping && mp.P != null)
+        while (!_stopping && (mp.P != null || mp.LockedG != null))
         {
-            P pp = mp.P;
+            if (mp.LockedG is { } locked)
+            {
+                // This M runs only its locked goroutine: wait until it is runnable, then run it.
+                if (!StopLockedM(mp)) return;
+                Execute(mp, locked, inheritTime: false);
+                if (mp.Exited) return;
+                continue;
+            }
+            P pp = mp.P!;
             // Safety check: if we are spinning, the run queue should be empty.
             if (mp.Spinning && (Volatile.Read(ref pp.RunNext) != null || Volatile.Read(ref pp.RunqHead) != Volatile.Read(ref pp.RunqTail)))
                 Throw("schedule: spinning with local work");
@@ -75,8 +83,14 @@ public sealed partial class GoRuntime
             // need to start another spinning M (resetspinning).
             if (mp.Spinning) ResetSpinning(mp);
 
-            // Locked goroutines (startlockedm) slot in here: the locked-threads issue.
+            if (gp.LockedM != null)
+            {
+                // Hands off own P to the locked M, then blocks waiting for a new P.
+                if (!StartLockedM(mp, gp)) return;
+                continue;
+            }
             Execute(mp, gp, inheritTime);
+            if (mp.Exited) return;
         }
     }
 
@@ -277,7 +291,9 @@ public sealed partial class GoRuntime
                         inheritTime = false;
                         goto again; // execute(gp, false) on the P that turned up
                     }
-                    StopM(mp); // gp is on the global queue; park until there is work (or stop)
+                    // gp is on the global queue. A locked M waits for it to be handed back
+                    // (the schedule loop's stoplockedm); any other M parks until there is work.
+                    if (mp.LockedG == null) StopM(mp);
                     return;
                 case GOutcome.Panic:
                     {
@@ -337,8 +353,21 @@ public sealed partial class GoRuntime
         gp.WorkRemainingNs = 0;
         gp.WaitReason = WaitReason.Zero;
         pp.GFinished++;
+        bool locked = gp.LockedM != null;
+        if (locked)
+        {
+            gp.LockedM = null;
+            gp.LockedCount = 0;
+            mp.LockedG = null;
+        }
         GFPut(pp, gp);
         if (isMain) MainExited();
+        if (locked)
+        {
+            // The goroutine exited locked: its thread goes with it.
+            mp.Exited = true;
+            MExitLocked(mp);
+        }
     }
 
     private static void DropG(M mp, G gp)
@@ -390,10 +419,10 @@ public sealed partial class GoRuntime
     /// </summary>
     internal void RecheckDead()
     {
-        if (_stopping || Volatile.Read(ref _sched.NmIdle) != Interlocked.Read(ref _sched.MNext)) return;
+        if (_stopping) return;
         lock (_sched.Lock)
         {
-            if (_sched.MNext - _sched.NmIdle == 0) CheckDead();
+            if (_sched.MNext - _sched.NmFreed - _sched.NmIdle - _sched.NmIdleLocked == 0) CheckDead();
         }
     }
 
@@ -414,7 +443,7 @@ public sealed partial class GoRuntime
     {
         AssertLockHeld(_sched.Lock);
         if (_stopping || _fatal != null) return;
-        long run = _sched.MNext - _sched.NmIdle;
+        long run = _sched.MNext - _sched.NmFreed - _sched.NmIdle - _sched.NmIdleLocked;
         if (run > 0) return;
         if (run < 0) Throw("checkdead: inconsistent counts");
         if (Volatile.Read(ref _outsidePending) > 0 || Volatile.Read(ref _externalWaits) > 0) return;

@@ -14,8 +14,14 @@ internal sealed class Sched
     // Idle Ms (sched.midle), under Lock.
     public M? MIdle;
     public int NmIdle;
-    /// <summary>Ms created so far (mnext in Go; mcount = MNext).</summary>
+    /// <summary>Ms created so far (mnext in Go).</summary>
     public long MNext;
+    /// <summary>Ms that ended (a locked goroutine exited); mcount = MNext - NmFreed.</summary>
+    public long NmFreed;
+    /// <summary>Ms parked waiting for their locked goroutine (nmidlelocked).</summary>
+    public int NmIdleLocked;
+    /// <summary>Those Ms, so that stopping the runtime can wake them.</summary>
+    public readonly HashSet<M> IdleLocked = new();
 
     // Idle Ps (sched.pidle), under Lock; NPIdle also read racily.
     public P? PIdle;

@@ -469,3 +469,82 @@ public class SyscallTests
         }
     }
 }
+
+public class LockOSThreadTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ALockedGoroutineAlwaysRunsOnItsOwnThreadAndThreadRunsNothingElse(int procs)
+    {
+        const int rounds = 3000;
+        var lockedThreads = new HashSet<int>();
+        var otherThreads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        int lockedTid = 0;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        Assert.Single(lockedThreads);
+        Assert.False(otherThreads.ContainsKey(lockedTid), "no other goroutine may run on the locked thread while it is locked");
+
+        async GoTask Main()
+        {
+            var ping = new Chan<int>();
+            var pong = new Chan<int>();
+            var done = new WaitGroup();
+            done.Add(5);
+            Locked(ping, pong, done);
+            for (int i = 0; i < 4; i++) Busy(done);
+            for (int i = 0; i < rounds; i++)
+            {
+                if (Volatile.Read(ref lockedTid) != 0) otherThreads[Environment.CurrentManagedThreadId] = true;
+                await ping.Send(i);
+                Assert.Equal(i, await pong.Recv());
+            }
+            ping.Close();
+            await done.Wait();
+        }
+
+        async GoTask Locked(Chan<int> ping, Chan<int> pong, WaitGroup done)
+        {
+            Go.LockOSThread();
+            Go.LockOSThread(); // nested
+            Volatile.Write(ref lockedTid, Environment.CurrentManagedThreadId); // others record their threads from now on
+            while (true)
+            {
+                lockedThreads.Add(Environment.CurrentManagedThreadId);
+                var (v, ok) = await ping.RecvOk();
+                if (!ok) break;
+                await pong.Send(v);
+                if (v % 500 == 0) await Go.Sleep(TimeSpan.FromMicroseconds(50));
+            }
+            Go.UnlockOSThread(); // still locked once: exits locked, taking its thread
+            done.Done();
+        }
+
+        async GoTask Busy(WaitGroup done)
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                if (Volatile.Read(ref lockedTid) != 0) otherThreads[Environment.CurrentManagedThreadId] = true;
+                await Go.Work(TimeSpan.FromMicroseconds(20));
+                await Go.Gosched();
+            }
+            done.Done();
+        }
+    }
+
+    [Fact]
+    public void ABlockedLockedGoroutineIsStillADeadlock()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        Assert.IsType<DeadlockException>(r.Error);
+
+        static async GoTask Main()
+        {
+            Go.LockOSThread();
+            await new Chan<int>().Recv();
+        }
+    }
+}
