@@ -15,7 +15,8 @@
 #   JUPYTER_DATA_DIR   Jupyter's own rule  the kernel spec goes in its kernels/ folder
 #   NUGET_PACKAGES     NuGet's own rule    the global packages cache that #r "nuget:" reads
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 
 readonly INTERACTIVE_VERSION=1.0.712001
 readonly KERNEL_NAME=.net-csharp
@@ -30,15 +31,21 @@ readonly JUPYTER=/usr/bin/jupyter
 gosched_home=${GOSCHED_HOME:-$HOME/.gosched}
 tool_dir=$gosched_home/tools
 feed=$gosched_home/feed
+
+# One setup at a time per GOSCHED_HOME: two checkouts testing at once must not pack into the feed,
+# or rewrite the NuGet and Jupyter settings, at the same moment. The script runs again under flock,
+# which holds the lock itself (-o): the compiler and MSBuild servers that dotnet leaves running
+# for minutes must not inherit it.
+mkdir -p "$gosched_home"
+if [ -z "${GOSCHED_SETUP_LOCKED:-}" ] && command -v flock >/dev/null; then
+  export GOSCHED_SETUP_LOCKED=1
+  rc=0; flock -o -w 900 -E 75 "$gosched_home/.setup.lock" "$self" "$@" || rc=$?
+  [ $rc -ne 75 ] || echo "setup: ERROR: another setup held $gosched_home/.setup.lock for 15 minutes" >&2
+  exit $rc
+fi
+
 log=$(mktemp "${TMPDIR:-/tmp}/gosched-setup.XXXXXX")
 trap 'rm -f "$log"' EXIT
-# One setup at a time per GOSCHED_HOME: two checkouts testing at once must not pack into the feed,
-# or rewrite the NuGet and Jupyter settings, at the same moment.
-mkdir -p "$gosched_home"
-exec 9>"$gosched_home/.setup.lock"
-if command -v flock >/dev/null && ! flock -w 900 9; then
-  echo "setup: ERROR: another setup has held $gosched_home/.setup.lock for 15 minutes" >&2; exit 1
-fi
 
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
 say() { echo "setup: $*"; }
