@@ -165,7 +165,7 @@ if [ -f "$EXTENSION_PROJECT" ]; then
   if [ "$stamp_hash" != "$inputs_hash" ] || [ ! -f "$stamp_nupkg" ]; then
     say "packing $EXTENSION_ID into $feed"
     pack_out=$(mktemp -d "${TMPDIR:-/tmp}/gosched-pack.XXXXXX")
-    quietly "packing $EXTENSION_PROJECT" dotnet pack "$EXTENSION_PROJECT" -c Release -o "$pack_out" -nologo
+    quietly "packing $EXTENSION_PROJECT" dotnet pack "$EXTENSION_PROJECT" -c Release -o "$pack_out" -nologo -nodeReuse:false
     shopt -s nullglob
     packed=("$pack_out/$EXTENSION_ID".[0-9]*.nupkg)
     shopt -u nullglob

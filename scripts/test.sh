@@ -16,8 +16,9 @@ setup_seconds=$((SECONDS - started))
 # The notebook tests run real Jupyter; setup has just installed it, so a missing Jupyter is a failure.
 export GOSCHED_REQUIRE_JUPYTER=1
 
+# -nodeReuse:false: no MSBuild node stays behind once the tests are done.
 echo "== build (Release, warnings as errors)"
-if ! dotnet build Workbench.sln -c Release -warnaserror -nologo -v quiet; then
+if ! dotnet build Workbench.sln -c Release -warnaserror -nologo -v quiet -nodeReuse:false; then
   echo "Summary: build failed (after $((SECONDS - started)) s)"
   exit 1
 fi
