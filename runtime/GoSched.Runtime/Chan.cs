@@ -80,11 +80,19 @@ internal struct WaitQ<T>
 /// <summary>Send on a closed channel, close of a closed channel: Go's runtime panics.</summary>
 public sealed class ChannelClosedException(string message) : InvalidOperationException(message);
 
+internal static class ChanIds
+{
+    private static long s_next;
+    internal static long Next() => Interlocked.Increment(ref s_next);
+}
+
 /// <summary>A Go channel of <typeparamref name="T"/>, unbuffered (capacity 0) or buffered.</summary>
 public sealed class Chan<T> : IParkUnlock
 {
-    private static long s_nextId;
-    internal readonly long Id = Interlocked.Increment(ref s_nextId); // select's lock order
+    // select's lock order (Go sorts by channel address). One counter for every element type:
+    // a static in Chan<T> would be per closed generic type, and a Chan<int> and a Chan<string>
+    // in one select could then share an Id and be treated as one channel.
+    internal readonly long Id = ChanIds.Next();
     internal readonly Lock Lock = new();
     private readonly T[] _buf;
     private int _qcount;

@@ -1,0 +1,259 @@
+// Invariant checks: each of the runtime's throw() sites that internal state can reach directly
+// throws RuntimeInvariantException with Go's wording, and does so before it changes anything.
+// The state is built by hand on a runtime that is constructed but not started (no M runs), with
+// the test thread standing in for the M. Methods the runtime keeps private are reached by
+// reflection, by their Go-mirroring names; if one is renamed, the test says which.
+//
+// The last test checks the way out: an invariant broken while a goroutine runs ends the run with
+// that exception as RunResult.Error, which is what the randomised conservation tests look for.
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using GoSched.Internal;
+
+namespace GoSched.Tests;
+
+public class InvariantTests
+{
+    private static GoRuntime NewRuntime(int procs = 2, int runqSize = 4) =>
+        new(GoConfig.Parse($"gomaxprocs={procs},runqsize={runqSize},sampleperiodus=0"));
+
+    private static void AssertThrows(string message, Action action)
+    {
+        var e = Assert.Throws<RuntimeInvariantException>(action);
+        Assert.Equal(message, e.Message);
+    }
+
+    /// <summary>A G as newproc leaves it: Idle -> Dead -> Runnable, through the legal moves.</summary>
+    private static G RunnableG(GoRuntime rt, long goid)
+    {
+        var g = new G(rt) { Goid = goid };
+        GoRuntime.CasGStatus(g, GStatus.Idle, GStatus.Dead);
+        GoRuntime.CasGStatus(g, GStatus.Dead, GStatus.Runnable);
+        return g;
+    }
+
+    /// <summary>Calls one of GoRuntime's private methods (instance or static), rethrowing what it throws.</summary>
+    private static object? CallPrivate(GoRuntime rt, string name, params object?[] args)
+    {
+        var m = typeof(GoRuntime).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static)
+            ?? throw new Xunit.Sdk.XunitException($"GoRuntime.{name} not found: the runtime renamed it; update this test");
+        try { return m.Invoke(m.IsStatic ? null : rt, args); }
+        catch (TargetInvocationException e) when (e.InnerException != null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    // --- G status ---
+
+    [Fact]
+    public void CasGStatusFromAWrongStatusThrowsAndLeavesTheStatus()
+    {
+        using var rt = NewRuntime();
+        var g = new G(rt) { Goid = 7 };
+        AssertThrows("casgstatus: goroutine 7 from Running to Waiting, but status is Idle",
+            () => GoRuntime.CasGStatus(g, GStatus.Running, GStatus.Waiting));
+        Assert.Equal(GStatus.Idle, g.Status);
+
+        GoRuntime.CasGStatus(g, GStatus.Idle, GStatus.Dead); // a legal move passes
+        Assert.Equal(GStatus.Dead, g.Status);
+    }
+
+    [Fact]
+    public void GfputOfALiveGThrows()
+    {
+        using var rt = NewRuntime();
+        var g = RunnableG(rt, 3);
+        AssertThrows("gfput: bad status (not Gdead)", () => CallPrivate(rt, "GFPut", rt.AllP[0], g));
+        Assert.Null(rt.AllP[0].GFreeHead);
+    }
+
+    [Fact]
+    public void ReleaseSudogStillQueuedThrows()
+    {
+        using var rt = NewRuntime();
+        var g = new G(rt);
+        var s = g.AcquireSudog<int>();
+        s.InQueue = true;
+        AssertThrows("releaseSudog: sudog still on a wait queue", () => g.ReleaseSudog(s));
+    }
+
+    // --- run queues ---
+
+    [Fact]
+    public void RunqPutSlowOnANonFullQueueThrows()
+    {
+        using var rt = NewRuntime(runqSize: 4);
+        P pp = rt.AllP[0];
+        var g = new G(rt) { Goid = 1 };
+        rt.RunqPut(pp, g, next: false);
+        AssertThrows("runqputslow: queue is not full",
+            () => CallPrivate(rt, "RunqPutSlow", pp, new G(rt) { Goid = 2 }, pp.RunqHead, pp.RunqTail));
+        Assert.Equal(0, rt.SchedState.RunqSize); // nothing moved
+        Assert.Same(g, rt.RunqGet(pp, out _));
+    }
+
+    /// <summary>A thief whose own ring has no room for half the victim's: Go's "runqsteal: runq overflow".</summary>
+    [Fact]
+    public void RunqStealIntoANearlyFullQueueThrows()
+    {
+        using var rt = NewRuntime(runqSize: 4);
+        P thief = rt.AllP[0], victim = rt.AllP[1];
+        for (int i = 0; i < 3; i++) rt.RunqPut(thief, new G(rt) { Goid = i + 1 }, next: false);
+        for (int i = 0; i < 4; i++) rt.RunqPut(victim, new G(rt) { Goid = i + 10 }, next: false);
+        AssertThrows("runqsteal: runq overflow", () => rt.RunqSteal(thief, victim, stealRunNextG: false));
+    }
+
+    [Fact]
+    public void GlobalQueueWithoutSchedLockThrows()
+    {
+        using var rt = NewRuntime();
+        AssertThrows("assertLockHeld: lock not held", () => rt.GlobRunqPut(new G(rt)));
+        AssertThrows("assertLockHeld: lock not held", () => rt.GlobRunqGet(rt.AllP[0], 0));
+        Assert.Equal(0, rt.SchedState.RunqSize);
+    }
+
+    // --- Ps and Ms ---
+
+    [Fact]
+    public void ReleasepOfAnIdlePThrows()
+    {
+        using var rt = NewRuntime();
+        var mp = new M(rt, 0, 1);
+        AssertThrows("releasep: invalid p state", () => CallPrivate(rt, "ReleaseP", mp)); // no P at all
+        mp.P = rt.AllP[0]; // wired one way only, and the P is idle
+        AssertThrows("releasep: invalid p state", () => CallPrivate(rt, "ReleaseP", mp));
+    }
+
+    [Fact]
+    public void AcquirepOfAnOwnedPThrows()
+    {
+        using var rt = NewRuntime();
+        var m0 = new M(rt, 0, 1);
+        var m1 = new M(rt, 1, 2);
+        CallPrivate(rt, "AcquireP", m0, rt.AllP[0]);
+        Assert.Equal((int)PStatus.Running, rt.AllP[0].Status);
+
+        AssertThrows("wirep: already in go", () => CallPrivate(rt, "AcquireP", m0, rt.AllP[1]));
+        AssertThrows("wirep: invalid p state", () => CallPrivate(rt, "AcquireP", m1, rt.AllP[0]));
+        Assert.Same(m0, rt.AllP[0].M);
+        Assert.Null(m1.P);
+        Assert.Same(rt.AllP[0], CallPrivate(rt, "ReleaseP", m0)); // the legal way back
+    }
+
+    [Fact]
+    public void PidleputOfAPWithWorkThrows()
+    {
+        using var rt = NewRuntime();
+        P pp = rt.AllP[0];
+        rt.RunqPut(pp, new G(rt), next: true);
+        lock (rt.SchedState.Lock)
+            AssertThrows("pidleput: P has non-empty run queue", () => CallPrivate(rt, "PIdlePut", pp));
+        Assert.Equal(0, rt.SchedState.NPIdle);
+    }
+
+    [Fact]
+    public void SpinningCountsThatGoNegativeThrow()
+    {
+        using var rt = NewRuntime();
+        var mp = new M(rt, 0, 1);
+        AssertThrows("resetspinning: not a spinning m", () => CallPrivate(rt, "ResetSpinning", mp));
+        mp.Spinning = true; // but never counted in nmspinning
+        AssertThrows("findrunnable: negative nmspinning", () => CallPrivate(rt, "ResetSpinning", mp));
+    }
+
+    [Fact]
+    public void StopmWithAPOrSpinningThrows()
+    {
+        using var rt = NewRuntime();
+        var mp = new M(rt, 0, 1) { P = rt.AllP[0] };
+        AssertThrows("stopm holding p", () => CallPrivate(rt, "StopM", mp));
+        mp.P = null;
+        mp.Spinning = true;
+        AssertThrows("stopm spinning", () => CallPrivate(rt, "StopM", mp));
+        Assert.Equal(0, rt.SchedState.NmIdle); // never parked
+    }
+
+    [Fact]
+    public void StartmSpinningWithoutAPThrows()
+    {
+        using var rt = NewRuntime();
+        AssertThrows("startm: P required for spinning=true", () => CallPrivate(rt, "StartM", null, true));
+        Assert.Equal(0, Interlocked.Read(ref rt.SchedState.MNext)); // no M created
+        Assert.False(rt.SchedState.Lock.IsHeldByCurrentThread);
+    }
+
+    [Fact]
+    public void ScheduleSpinningWithLocalWorkThrows()
+    {
+        using var rt = NewRuntime();
+        var mp = new M(rt, 0, 1);
+        CallPrivate(rt, "AcquireP", mp, rt.AllP[0]);
+        rt.RunqPut(rt.AllP[0], new G(rt), next: false);
+        mp.Spinning = true;
+        AssertThrows("schedule: spinning with local work", () => CallPrivate(rt, "Schedule", mp));
+    }
+
+    // --- checkdead ---
+
+    [Fact]
+    public void CheckdeadWithMoreIdleMsThanMsThrows()
+    {
+        using var rt = NewRuntime();
+        rt.SchedState.NmIdle = 1; // MNext is 0: an idle M that was never created
+        lock (rt.SchedState.Lock)
+            AssertThrows("checkdead: inconsistent counts", () => CallPrivate(rt, "CheckDead"));
+    }
+
+    [Fact]
+    public void CheckdeadWithARunnableGAndNoRunningMThrows()
+    {
+        using var rt = NewRuntime();
+        var g = RunnableG(rt, 5);
+        CallPrivate(rt, "AllGAdd", g);
+        lock (rt.SchedState.Lock)
+            AssertThrows("checkdead: runnable g (goroutine 5 in status Runnable)", () => CallPrivate(rt, "CheckDead"));
+    }
+
+    // --- notes and timers ---
+
+    [Fact]
+    public void NoteWokenTwiceThrows()
+    {
+        using var note = new Note();
+        note.Wakeup();
+        AssertThrows("notewakeup - double wakeup", note.Wakeup);
+        Assert.True(note.TSleep(0)); // still woken once
+    }
+
+    [Fact]
+    public void AddtimerOfABadTimerThrows()
+    {
+        using var rt = NewRuntime();
+        AssertThrows("timer when must be positive", () => rt.AddTimer(new RTimer { When = 0 }));
+        AssertThrows("timer period must be non-negative", () => rt.AddTimer(new RTimer { When = 1, Period = -1 }));
+        AssertThrows("addtimer called with initialized timer",
+            () => rt.AddTimer(new RTimer { When = 1, Status = (int)TimerStatus.Waiting }));
+    }
+
+    // --- the way out ---
+
+    /// <summary>An invariant broken on an M ends the run with that exception as the run's error, and the runtime stops.</summary>
+    [Fact]
+    public void AnInvariantBrokenDuringARunIsTheRunsError()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        var r = rt.Run(() => Breaks(rt), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<RuntimeInvariantException>(r.Error);
+        Assert.StartsWith("casgstatus: goroutine 99 from Running to Dead", e.Message);
+        Assert.False(rt.IsRunning);
+        Assert.Equal(0, rt.ThreadsAlive);
+
+        static async GoTask Breaks(GoRuntime rt)
+        {
+            await Go.Gosched();
+            GoRuntime.CasGStatus(new G(rt) { Goid = 99 }, GStatus.Running, GStatus.Dead);
+        }
+    }
+}
