@@ -71,6 +71,12 @@ public sealed class ChartSpec
     /// </summary>
     public string[] PanelTitles { get; set; } = [];
 
+    /// <summary>
+    /// One y-axis title per panel, for panels that measure different things (a histogram beside a
+    /// CDF). Empty: <see cref="YTitle"/> on the first panel of each row.
+    /// </summary>
+    public string[] PanelYTitles { get; set; } = [];
+
     /// <summary>Panels per grid row (1: one panel under another, sharing the x axis).</summary>
     public int Columns { get; set; } = 1;
 

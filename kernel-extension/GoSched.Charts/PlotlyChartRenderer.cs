@@ -78,8 +78,9 @@ public sealed class PlotlyChartRenderer : IChartRenderer
             // panels of a column draw one axis, taken from the first, at the bottom.
             c = Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<string, string, string>(c,
                 TitleText: chart.XTitle, AxisType: axisType(chart.XScale));
+            string yTitle = chart.PanelYTitles.Length > 0 ? chart.PanelYTitles[i] : i % columns == 0 ? chart.YTitle : "";
             c = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<string, string, string>(c,
-                TitleText: i % columns == 0 ? chart.YTitle : "", AxisType: axisType(chart.YScale));
+                TitleText: yTitle, AxisType: axisType(chart.YScale));
             return c;
         }).ToArray();
 
@@ -101,6 +102,8 @@ public sealed class PlotlyChartRenderer : IChartRenderer
     private static void Validate(ChartSpec chart)
     {
         int panels = Math.Max(1, chart.PanelTitles.Length);
+        if (chart.PanelYTitles.Length != 0 && chart.PanelYTitles.Length != panels)
+            throw new ArgumentException($"chart '{chart.Title}': {chart.PanelYTitles.Length} panel y titles for {panels} panels");
         foreach (var s in chart.Series)
         {
             if (s.X.Length != s.Y.Length)

@@ -21,6 +21,22 @@ public class ConfigTests : KernelTestBase
     }
 
     [Fact]
+    public async Task Timer_knobs_turn_the_quarter_rule_off_or_change_its_ratio()
+    {
+        var result = await SucceedsAsync("#!gosched config --timer-clear 0 --timer-clear-ratio 8");
+
+        string table = Assert.Single(Displayed(result, Html));
+        foreach (string cell in new[] { "timerclear", "--timer-clear", "timerclearratio", "--timer-clear-ratio" })
+            Assert.Contains(cell, table);
+        var config = await ValueAsync<GoConfig>("goConfig");
+        Assert.Equal((false, 8), (config.TimerClearDeleted, config.TimerClearDeletedRatio));
+        Assert.Equal("gomaxprocs=" + config.Gomaxprocs + ",timerclear=0,timerclearratio=8", config.ToString());
+
+        await SucceedsAsync("#!gosched config --godebug timerclear=1");
+        Assert.True((await ValueAsync<GoConfig>("goConfig")).TimerClearDeleted);
+    }
+
+    [Fact]
     public async Task Godebug_sets_several_knobs_and_reset_goes_back_to_Go()
     {
         await SucceedsAsync("#!gosched config --godebug \"gomaxprocs=1,stealtries=0,runnext=0\"");
@@ -49,6 +65,8 @@ public class ConfigTests : KernelTestBase
     [InlineData("--steal-tries -1", "stealtries=-1: must be between 0 and 64")]
     [InlineData("--runnext maybe", "runnext=maybe: expected 0 or 1")]
     [InlineData("--sample-period-us 10", "sampleperiodus=10: must be 0 (off) or at least 100")]
+    [InlineData("--timer-clear 2", "timerclear=2: expected 0 or 1")]
+    [InlineData("--timer-clear-ratio 0", "timerclearratio=0: must be between 1 and 1024")]
     [InlineData("--godebug \"gomaxprocs=2,bogus=1\"", "unknown knob 'bogus' (knobs: gomaxprocs, stealtries")]
     [InlineData("--godebug gomaxprocs", "'gomaxprocs': expected name=value")]
     public async Task A_bad_value_fails_with_the_knobs_own_message_and_keeps_the_old_config(string options, string message)

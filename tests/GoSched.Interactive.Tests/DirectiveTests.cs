@@ -15,7 +15,7 @@ public class DirectiveTests : KernelTestBase
         string help = Assert.Single(Displayed(result, Markdown));
         foreach (string expected in new[] { "#!gosched config", "#!gosched run <workload>", "#!gosched status", "#!gosched plot <kind>",
                      "--gomaxprocs", "--steal-tries", "--runq-size", "--global-runq-check", "--runnext", "--randomize", "--seed",
-                     "--sample-period-us", "--godebug", "--arg", "--runs", "--schedtrace", "`fanout`", "`workers=8`", "`pingpong`", "lastRun" })
+                     "--sample-period-us", "--timer-clear", "--timer-clear-ratio", "--godebug", "`timers`", "--arg", "--runs", "--schedtrace", "`fanout`", "`workers=8`", "`pingpong`", "lastRun" })
             Assert.Contains(expected, help);
     }
 

@@ -1,11 +1,14 @@
+using System.Reflection;
 using GoSched.Interactive.Workbench;
 using GoSched.Observability;
+using HdrHistogram;
 
 namespace GoSched.Interactive.Tests;
 
 /// <summary>
 /// Stands in for the runtime: each run is a recording parsed from a few synthetic schedtrace lines,
-/// one queue depth per P that falls to zero. Remembers what it was asked.
+/// one queue depth per P that falls to zero. The "timers" workload's recording carries timers
+/// instead (see <see cref="TimerRecording"/>). Remembers what it was asked.
 /// </summary>
 internal sealed class FakeBackend : IGoSchedBackend
 {
@@ -15,7 +18,14 @@ internal sealed class FakeBackend : IGoSchedBackend
             [new("workers", "8", "goroutines spawned"), new("work", "1ms", "CPU work of the longest")]),
         new("pingpong", "Two goroutines bounce a value over a channel.", [new("rounds", "1000", "round trips")]),
         new("stuck", "A goroutine receives from a channel nobody sends on.", []),
+        new("timers", "Goroutines sleep.", [new("sleeps", "1000", "timers fired")]),
     ];
+
+    /// <summary>The fake timers run: lateness of firing k is (k + 1) x this, so it is spread evenly up to 20 ms.</summary>
+    public const long LatenessStepNs = 20_000;
+
+    /// <summary>Deleted timers the fake timers run reports as cleared by the 1/4 rule.</summary>
+    public const long Cleared = 7;
 
     public List<(string Workload, GoConfig Config, IReadOnlyDictionary<string, string> Args)> Calls { get; } = new();
 
@@ -24,6 +34,12 @@ internal sealed class FakeBackend : IGoSchedBackend
         Calls.Add((workload, config, args));
         if (args.TryGetValue("workers", out var w) && w == "0")
             throw new ArgumentException("workers=0: must be at least 1");
+
+        if (workload == "timers")
+        {
+            int sleeps = int.Parse(args.GetValueOrDefault("sleeps", "1000"));
+            return Task.FromResult(new RunOutcome(TimerRecording(config, sleeps), WallNs: 100_000_000, GoroutinesStarted: 5, GoroutinesFinished: 5, Steals: 1, null));
+        }
 
         var lines = new StringWriter();
         var depth = new int[config.Gomaxprocs];
@@ -37,12 +53,54 @@ internal sealed class FakeBackend : IGoSchedBackend
         SetCounters(recording, Enumerable.Range(0, config.Gomaxprocs)
             .Select(p => new ProcCounters(p, SchedTicks: 100 + p, StealOps: 3 * p, StolenGs: 9 * p, RunNextHits: 40, GlobalRunqTakes: 2, Spins: 5, Parks: 1))
             .ToArray());
+        // Like the runtime's: a run with no timer has an empty lateness histogram, not none.
+        Set(recording, nameof(Recording.TimerLateness), new LongHistogram(1, 100_000_000_000, 3));
 
         string? error = workload == "stuck" ? "all goroutines are asleep - deadlock!" : null;
         return Task.FromResult(new RunOutcome(recording, WallNs: 42_500_000, GoroutinesStarted: 9, GoroutinesFinished: error is null ? 9 : 7, Steals: 4, error));
     }
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
+
+    /// <summary>
+    /// A run of this runtime that fired <paramref name="sleeps"/> timers over 100 ms: firing k is
+    /// (k + 1) x <see cref="LatenessStepNs"/> late, on P k % GOMAXPROCS; five samples (unless the
+    /// sampler is off) in which P p's heap holds 10 x (i + 1) + p timers, i of them deleted.
+    /// </summary>
+    private static Recording TimerRecording(GoConfig config, int sleeps)
+    {
+        int procs = config.Gomaxprocs;
+        var recording = new Recording("gosched", "timers", config.ToString());
+        var all = new LongHistogram(1, 100_000_000_000, 3);
+        var byP = Enumerable.Range(0, procs).Select(_ => new LongHistogram(1, 100_000_000_000, 3)).ToArray();
+        var firings = new List<TimerFiring>();
+        for (int k = 0; k < sleeps; k++)
+        {
+            long late = (k + 1) * LatenessStepNs;
+            all.RecordValue(late);
+            byP[k % procs].RecordValue(late);
+            firings.Add(new TimerFiring(100_000_000L * k / sleeps + late, k % procs, late));
+        }
+        Set(recording, nameof(Recording.TimerLateness), all);
+        Set(recording, nameof(Recording.TimerLatenessByP), (IReadOnlyList<LongHistogram>)byP);
+        Set(recording, nameof(Recording.TimerFirings), (IReadOnlyList<TimerFiring>)firings);
+        Set(recording, nameof(Recording.ClearedDeletedTimers), Cleared);
+        if (config.SamplePeriodNs > 0)
+        {
+            var addSample = typeof(Recording).GetMethod("AddSample", BindingFlags.Instance | BindingFlags.NonPublic)!;
+            for (int i = 0; i < 5; i++)
+            {
+                int[] heap = Enumerable.Range(0, procs).Select(p => 10 * (i + 1) + p).ToArray();
+                int[] deleted = Enumerable.Repeat(i, procs).ToArray();
+                addSample.Invoke(recording, [new SchedSample(i * 25_000_000L, procs, 0, procs + 1, 0, 0, 0, new int[procs], new bool[procs], null, heap, deleted)]);
+            }
+        }
+        return recording;
+    }
+
+    // The timer tables have internal setters (the runtime fills them).
+    private static void Set(Recording recording, string property, object value) =>
+        typeof(Recording).GetProperty(property)!.GetSetMethod(nonPublic: true)!.Invoke(recording, [value]);
 
     // Recording.Counters has an internal setter (the runtime fills it); a parsed recording has none.
     private static void SetCounters(Recording recording, IReadOnlyList<ProcCounters> counters) =>

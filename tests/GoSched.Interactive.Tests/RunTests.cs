@@ -38,8 +38,8 @@ public class RunTests : KernelTestBase
     }
 
     [Theory]
-    [InlineData("#!gosched run", "which workload? (fanout, pingpong, stuck)")]
-    [InlineData("#!gosched run spin", "unknown workload 'spin'; workloads: fanout, pingpong, stuck")]
+    [InlineData("#!gosched run", "which workload? (fanout, pingpong, stuck, timers)")]
+    [InlineData("#!gosched run spin", "unknown workload 'spin'; workloads: fanout, pingpong, stuck, timers")]
     [InlineData("#!gosched run fanout --arg rounds=3", "fanout has no parameter 'rounds' (parameters: workers, work)")]
     [InlineData("#!gosched run fanout --arg workers", "--arg workers: expected name=value")]
     [InlineData("#!gosched run fanout --arg workers=1 --arg workers=2", "'workers' is given more than once")]

@@ -116,13 +116,15 @@ public sealed class GoSchedConfig : GoSchedCommand
     public string? Randomize { get; set; }
     public string? Seed { get; set; }
     public string? SamplePeriodUs { get; set; }
+    public string? TimerClear { get; set; }
+    public string? TimerClearRatio { get; set; }
     public string? Godebug { get; set; }
     public bool Reset { get; set; }
 
     /// <summary>The knob options given, as (GODEBUG knob, value), in the order of <see cref="GoSchedDirective.Knobs"/>.</summary>
     internal IEnumerable<(string Knob, string Value)> KnobValues()
     {
-        string?[] values = [Gomaxprocs, StealTries, RunqSize, GlobalRunqCheck, Runnext, Randomize, Seed, SamplePeriodUs];
+        string?[] values = [Gomaxprocs, StealTries, RunqSize, GlobalRunqCheck, Runnext, Randomize, Seed, SamplePeriodUs, TimerClear, TimerClearRatio];
         for (int i = 0; i < values.Length; i++)
             if (values[i] is { } v)
                 yield return (GoSchedDirective.Knobs[i].Knob, v);
@@ -152,7 +154,7 @@ public sealed class GoSchedStatus : GoSchedCommand
     internal override string? SubcommandName => GoSchedDirective.Status;
 }
 
-/// <summary>`#!gosched plot runq|counters [--runs a,b] [--schedtrace file,...] [--overlay]`.</summary>
+/// <summary>`#!gosched plot runq|counters|timers [--runs a,b] [--schedtrace file,...] [--overlay]`.</summary>
 public sealed class GoSchedPlot : GoSchedCommand
 {
     internal override string? SubcommandName => GoSchedDirective.Plot;

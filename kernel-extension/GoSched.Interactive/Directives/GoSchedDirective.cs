@@ -18,9 +18,12 @@ internal static class GoSchedDirective
 
     public const string Help = "help", Config = "config", Run = "run", Status = "status", Plot = "plot";
 
-    public const string PlotRunq = "runq", PlotCounters = "counters";
+    public const string PlotRunq = "runq", PlotCounters = "counters", PlotTimers = "timers";
 
-    public static readonly string[] PlotKinds = [PlotRunq, PlotCounters];
+    public static readonly string[] PlotKinds = [PlotRunq, PlotCounters, PlotTimers];
+
+    /// <summary>The catalogue's workloads whose goroutines fire timers (named in plot timers' error).</summary>
+    public static readonly string[] TimerWorkloads = ["timers", "ticker", "timers-under-load", "timer-churn"];
 
     /// <summary>The config options that set one knob each; values are parsed and checked by GoConfig.</summary>
     public static readonly KnobOption[] Knobs =
@@ -33,6 +36,8 @@ internal static class GoSchedDirective
         new("--randomize", "randomizescheduler", "1: Go's race-mode randomizeScheduler (runnext skipped at random, batches shuffled)."),
         new("--seed", "seed", "Seed of the runtime's random generator (steal order, randomize); 0: from entropy."),
         new("--sample-period-us", "sampleperiodus", "Sampler period in microseconds, at least 100; 0 turns the sampler off."),
+        new("--timer-clear", "timerclear", "1: a P clears its deleted timers once they exceed 1/4 of its heap (Go's clearDeletedTimers rule); 0: it does not."),
+        new("--timer-clear-ratio", "timerclearratio", "The rule's denominator: clear when deleted timers exceed 1/this of the heap (Go: 4)."),
     ];
 
     /// <summary>Options that take several occurrences; every other option may appear once.</summary>
@@ -74,7 +79,9 @@ internal static class GoSchedDirective
         root.Subcommands.Add(new KernelActionDirective(Status, "Shows the configured knobs and the runs kept so far."));
 
         root.Subcommands.Add(new KernelActionDirective(Plot,
-            "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue) or `counters` (per-P scheduler counters).")
+            "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue), `counters` (per-P scheduler counters) " +
+            "or `timers` (timer lateness as a histogram and CDF, lateness over time, and each P's timer heap with its deleted timers); " +
+            "several runs are drawn on the same charts.")
         {
             Parameters =
             [

@@ -8,6 +8,7 @@ using System.Text;
 using GoSched.Interactive.Charts;
 using GoSched.Interactive.Directives;
 using GoSched.Observability;
+using HdrHistogram;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
@@ -30,6 +31,29 @@ public sealed record RunSummary(
     long GoroutinesFinished,
     long Steals,
     int Samples,
+    string Error);
+
+/// <summary>
+/// The summary of a run that fired timers: <see cref="RunSummary"/>'s columns, then the timer
+/// figures (lateness percentiles in ms from the run's HdrHistogram, and the deleted timers that
+/// the 1/4 rule cleared). A table that mixes runs with and without timers leaves the lateness
+/// cells of the others empty.
+/// </summary>
+public sealed record TimerRunSummary(
+    string Name,
+    string Workload,
+    string Args,
+    string Settings,
+    double WallMs,
+    long GoroutinesStarted,
+    long GoroutinesFinished,
+    long Steals,
+    int Samples,
+    long TimersFired,
+    double? LatenessP50Ms,
+    double? LatenessP99Ms,
+    double? LatenessMaxMs,
+    long DeletedTimersCleared,
     string Error);
 
 /// <summary>One knob in the status table.</summary>
@@ -162,6 +186,8 @@ internal sealed class GoSchedSession
             "randomizescheduler" => c.RandomizeScheduler ? "1" : "0",
             "seed" => c.Seed.ToString(CultureInfo.InvariantCulture),
             "sampleperiodus" => (c.SamplePeriodNs / 1000).ToString(CultureInfo.InvariantCulture),
+            "timerclear" => c.TimerClearDeleted ? "1" : "0",
+            "timerclearratio" => c.TimerClearDeletedRatio.ToString(CultureInfo.InvariantCulture),
             _ => throw new ArgumentOutOfRangeException(nameof(knob), knob, "no such knob"),
         };
         return GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToArray();
@@ -204,7 +230,7 @@ internal sealed class GoSchedSession
         await SetVariableAsync(LastRunVariable, outcome.Recording, typeof(Recording));
         if (name != LastRunVariable)
             await SetVariableAsync(name, outcome.Recording, typeof(Recording));
-        DisplayTable(context, [Summary(run)]);
+        DisplaySummaries(context, [run]);
         if (outcome.Error is { } error)
             context.Fail(command, message: $"{workload.Name}: {error}");
     }
@@ -228,10 +254,23 @@ internal sealed class GoSchedSession
         return args;
     }
 
+    /// <summary>The summary table of <paramref name="runs"/>, with the timer columns when any of them fired timers.</summary>
+    private static void DisplaySummaries(KernelInvocationContext context, IReadOnlyCollection<KeptRun> runs)
+    {
+        if (runs.Any(r => FiredTimers(r.Outcome.Recording)))
+            DisplayTable(context, runs.Select(TimerSummary));
+        else
+            DisplayTable(context, runs.Select(Summary));
+    }
+
+    private static bool FiredTimers(Recording recording) => recording.TimerLateness is { TotalCount: > 0 };
+
+    private static string ArgsText(KeptRun run) => string.Join(",", run.Args.Select(a => $"{a.Key}={a.Value}"));
+
     private static RunSummary Summary(KeptRun run) => new(
         run.Name,
         run.Workload,
-        string.Join(",", run.Args.Select(a => $"{a.Key}={a.Value}")),
+        ArgsText(run),
         run.Outcome.Recording.Settings,
         Math.Round(run.Outcome.WallNs / 1e6, 3),
         run.Outcome.GoroutinesStarted,
@@ -239,6 +278,29 @@ internal sealed class GoSchedSession
         run.Outcome.Steals,
         run.Outcome.Recording.Samples.Count,
         run.Outcome.Error ?? "");
+
+    private static TimerRunSummary TimerSummary(KeptRun run)
+    {
+        var rec = run.Outcome.Recording;
+        bool fired = FiredTimers(rec);
+        double? Ms(double ms) => fired ? Math.Round(ms, 3) : null;
+        return new TimerRunSummary(
+            run.Name,
+            run.Workload,
+            ArgsText(run),
+            rec.Settings,
+            Math.Round(run.Outcome.WallNs / 1e6, 3),
+            run.Outcome.GoroutinesStarted,
+            run.Outcome.GoroutinesFinished,
+            run.Outcome.Steals,
+            rec.Samples.Count,
+            rec.TimerLateness?.TotalCount ?? 0,
+            Ms(rec.TimerLatenessMs(50)),
+            Ms(rec.TimerLatenessMs(99)),
+            Ms(fired ? rec.TimerLateness!.GetMaxValue() / 1e6 : 0),
+            rec.ClearedDeletedTimers,
+            run.Outcome.Error ?? "");
+    }
 
     // ---- status ----------------------------------------------------------------------------------
 
@@ -251,7 +313,7 @@ internal sealed class GoSchedSession
         context.DisplayAs(md.ToString(), MarkdownMimeType);
         DisplayTable(context, KnobRows());
         if (_runs.Count > 0)
-            DisplayTable(context, _runs.Values.Select(Summary));
+            DisplaySummaries(context, _runs.Values);
         return Task.CompletedTask;
     }
 
@@ -266,6 +328,8 @@ internal sealed class GoSchedSession
             throw new DirectiveException($"{GoSchedDirective.Name} {GoSchedDirective.Plot}: unknown kind '{command.Kind}'; kinds: {kinds}");
 
         var runs = ResolveRuns(command);
+        if (command.Kind == GoSchedDirective.PlotTimers)
+            return PlotTimersAsync(runs, context);
         if (command.Kind == GoSchedDirective.PlotCounters)
         {
             var withCounters = runs.Where(r => r.Recording.Counters.Count > 0).ToArray();
@@ -279,6 +343,35 @@ internal sealed class GoSchedSession
         if (empty.Length > 0)
             throw new DirectiveException($"plot runq: no samples in {string.Join(", ", empty)} (was the sampler off? #!gosched config --sample-period-us 1000)");
         _plotly.Display(context, _plotly.Renderer.LineChart(RecordingCharts.Runq(runs, command.Overlay)));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// plot timers: the lateness distribution, lateness over time and the heaps, each a chart with
+    /// every run on it. Every run must have fired timers; the error says which did not and what to run.
+    /// </summary>
+    private Task PlotTimersAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
+    {
+        var without = runs.Where(r => !FiredTimers(r.Recording)).ToArray();
+        if (without.Length > 0)
+        {
+            string Why(NamedRecording r) => r.Recording.TimerLateness is null
+                ? $"'{r.Name}' is a {(r.Recording.Source == "go" ? "Go schedtrace log, which records" : "recording with")} no timer lateness"
+                : $"no timer fired in '{r.Name}' ({r.Recording.Workload})";
+            var timerWorkloads = GoSchedDirective.TimerWorkloads.Where(w => _backend.Workloads.Any(b => b.Name == w)).ToArray();
+            string what = timerWorkloads.Length > 0
+                ? $"run a workload whose goroutines sleep or use timers first: {GoSchedDirective.Name} {GoSchedDirective.Run} {timerWorkloads[0]}" +
+                  (timerWorkloads.Length > 1 ? $" (or {string.Join(", ", timerWorkloads.Skip(1))})" : "")
+                : "run goroutines that call Go.Sleep, Go.After or use a Timer or Ticker first";
+            throw new DirectiveException($"plot timers: {string.Join("; ", without.Select(Why))}: {what}");
+        }
+
+        _plotly.Display(context, _plotly.Renderer.LineChart(TimerCharts.LatenessDistribution(runs)));
+        _plotly.Display(context, _plotly.Renderer.LineChart(TimerCharts.LatenessOverTime(runs)));
+        if (TimerCharts.Heaps(runs) is { } heaps)
+            _plotly.Display(context, _plotly.Renderer.LineChart(heaps));
+        else
+            context.DisplayAs("No timer heaps to plot: the runs have no samples (was the sampler off? `#!gosched config --sample-period-us 1000`).", MarkdownMimeType);
         return Task.CompletedTask;
     }
 
