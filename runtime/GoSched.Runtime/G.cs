@@ -90,9 +90,6 @@ internal sealed class G
     /// <summary>Set (by sysmon, or by Go.Work's own check) to ask the goroutine to yield at its next await.</summary>
     public volatile bool Preempt;
 
-    /// <summary>CPU work (ns) still owed by Go.Work when it was preempted; the M finishes it before resuming the body.</summary>
-    public long WorkRemainingNs;
-
     /// <summary>The sudog that woke a select (gp.param), set by the waker under the channel lock.</summary>
     public Sudog? Param;
 
@@ -102,27 +99,52 @@ internal sealed class G
     /// <summary>A sudog of the last element type used, reused by the next blocking channel op (acquireSudog's cache).</summary>
     public Sudog? SudogCache;
 
-    /// <summary>The goroutine's select scratch space, reused by its next select.</summary>
-    internal Select? SelectCache;
-
-    /// <summary>Unrecovered exception, set when Outcome is Panic.</summary>
-    public Exception? Panic;
-
-    /// <summary>The goroutine's sleep timer (gp.timer), reused by every Go.Sleep.</summary>
-    internal RTimer? Timer;
-
-    /// <summary>Resets the sleep timer once the park is published (resetForSleep).</summary>
-    internal SleepPark? SleepPark;
-
-    /// <summary>The M this goroutine is locked to (lockedm), and the LockOSThread nesting count.</summary>
-    public M? LockedM;
-    public int LockedCount;
-
     /// <summary>The main goroutine of GoRuntime.Run: its exit ends the run.</summary>
     public bool IsMain;
 
+    // The rest is state that most goroutines never touch (select, sleep, Go.Work, locked threads,
+    // a panic). It lives in a side record allocated on first use and kept across reuse from the free
+    // list, so a goroutine that only uses channels costs its G, its body and a sudog: the G is 40
+    // bytes smaller than with these as fields, which is what keeps a parked goroutine under 256
+    // bytes. A getter never allocates; a setter allocates only to store something non-default.
+    private GRare? _rare;
+    private GRare Rare => _rare ??= new GRare();
+
+    /// <summary>The goroutine's select scratch space, reused by its next select.</summary>
+    internal Select? SelectCache { get => _rare?.SelectCache; set { if (value != null || _rare != null) Rare.SelectCache = value; } }
+
+    /// <summary>Unrecovered exception, set when Outcome is Panic.</summary>
+    public Exception? Panic { get => _rare?.Panic; set { if (value != null || _rare != null) Rare.Panic = value; } }
+
+    /// <summary>The goroutine's sleep timer (gp.timer), reused by every Go.Sleep.</summary>
+    internal RTimer? Timer { get => _rare?.Timer; set { if (value != null || _rare != null) Rare.Timer = value; } }
+
+    /// <summary>Resets the sleep timer once the park is published (resetForSleep).</summary>
+    internal SleepPark? SleepPark { get => _rare?.SleepPark; set { if (value != null || _rare != null) Rare.SleepPark = value; } }
+
+    /// <summary>The M this goroutine is locked to (lockedm).</summary>
+    public M? LockedM { get => _rare?.LockedM; set { if (value != null || _rare != null) Rare.LockedM = value; } }
+
+    /// <summary>The LockOSThread nesting count.</summary>
+    public int LockedCount { get => _rare?.LockedCount ?? 0; set { if (value != 0 || _rare != null) Rare.LockedCount = value; } }
+
+    /// <summary>CPU work (ns) still owed by Go.Work when it was preempted; the M finishes it before resuming the body.</summary>
+    public long WorkRemainingNs { get => _rare?.WorkRemainingNs ?? 0; set { if (value != 0 || _rare != null) Rare.WorkRemainingNs = value; } }
+
     /// <summary>Time it became runnable (for scheduling latency).</summary>
-    public long RunnableSince;
+    public long RunnableSince { get => _rare?.RunnableSince ?? 0; set { if (value != 0 || _rare != null) Rare.RunnableSince = value; } }
+
+    private sealed class GRare
+    {
+        public Select? SelectCache;
+        public Exception? Panic;
+        public RTimer? Timer;
+        public SleepPark? SleepPark;
+        public M? LockedM;
+        public int LockedCount;
+        public long WorkRemainingNs;
+        public long RunnableSince;
+    }
 }
 
 /// <summary>The lock a park releases once the goroutine's frames have unwound (gopark's unlockf).</summary>
