@@ -68,15 +68,18 @@ public sealed partial class GoRuntime
 
     private static void BadTimer(string where = "") => Throw("timer data corruption" + (where.Length > 0 ? $" ({where})" : ""));
 
-    /// <summary>Adds a new timer to the current P's heap. Called from a goroutine. Mirrors runtime.addtimer.</summary>
-    internal void AddTimer(RTimer t)
+    /// <summary>
+    /// Adds a new timer to the current P's heap. Called from a goroutine. Mirrors runtime.addtimer.
+    /// on: the P whose heap gets it instead of the current one (test seam; null in the runtime).
+    /// </summary>
+    internal void AddTimer(RTimer t, P? on = null)
     {
         if (t.When <= 0) Throw("timer when must be positive");
         if (t.Period < 0) Throw("timer period must be non-negative");
         if (t.State != TimerStatus.NoStatus) Throw("addtimer called with initialized timer");
         t.Status = (int)TimerStatus.Waiting;
         long when = t.When;
-        P pp = CurrentP("addtimer");
+        P pp = on ?? CurrentP("addtimer");
         lock (pp.TimersLock)
         {
             CleanTimers(pp);
@@ -178,8 +181,9 @@ public sealed partial class GoRuntime
     /// <summary>
     /// Modifies an existing timer (or re-adds a stopped one) to fire at when. True if it was
     /// pending (had not run and was not stopped). Called from a goroutine. Mirrors runtime.modtimer.
+    /// on: the P that re-adds a removed timer instead of the current one (test seam; null in the runtime).
     /// </summary>
-    internal bool ModTimer(RTimer t, long when, long period, Action<object?, long>? f, object? arg, long seq)
+    internal bool ModTimer(RTimer t, long when, long period, Action<object?, long>? f, object? arg, long seq, P? on = null)
     {
         if (when <= 0) Throw("timer when must be positive");
         if (period < 0) Throw("timer period must be non-negative");
@@ -221,7 +225,7 @@ public sealed partial class GoRuntime
         if (wasRemoved)
         {
             t.When = when;
-            P pp = CurrentP("modtimer");
+            P pp = on ?? CurrentP("modtimer");
             lock (pp.TimersLock) DoAddTimer(pp, t);
             if (!t.Cas(TimerStatus.Modifying, TimerStatus.Waiting)) BadTimer("modtimer");
             WakeNetPoller(when);
@@ -240,14 +244,14 @@ public sealed partial class GoRuntime
         return pending;
     }
 
-    /// <summary>Resets an inactive timer to fire at when. Mirrors runtime.resettimer.</summary>
-    internal bool ResetTimer(RTimer t, long when) => ModTimer(t, when, t.Period, t.F, t.Arg, t.Seq);
+    /// <summary>Resets an inactive timer to fire at when. Mirrors runtime.resettimer. on: as for ModTimer.</summary>
+    internal bool ResetTimer(RTimer t, long when, P? on = null) => ModTimer(t, when, t.Period, t.F, t.Arg, t.Seq, on);
 
     /// <summary>
     /// Cleans up the head of pp's heap: removes deleted timers and moves modified ones, stopping at
     /// the first timer in plain Waiting status. TimersLock must be held. Mirrors runtime.cleantimers.
     /// </summary>
-    private void CleanTimers(P pp)
+    internal void CleanTimers(P pp)
     {
         while (pp.TimersLen > 0)
         {
@@ -282,7 +286,7 @@ public sealed partial class GoRuntime
     /// Re-positions every modified timer and removes deleted ones, but only once the earliest
     /// modified-earlier timer is due. TimersLock must be held. Mirrors runtime.adjusttimers.
     /// </summary>
-    private void AdjustTimers(P pp, long now)
+    internal void AdjustTimers(P pp, long now)
     {
         long first = Volatile.Read(ref pp.TimerModifiedEarliest);
         if (first == 0 || first > now) return;
@@ -344,7 +348,7 @@ public sealed partial class GoRuntime
     /// the time the top timer is due. TimersLock must be held; released while the timer's function
     /// runs. Mirrors runtime.runtimer.
     /// </summary>
-    private long RunTimer(P pp, long now)
+    internal long RunTimer(P pp, long now)
     {
         while (true)
         {
@@ -422,7 +426,7 @@ public sealed partial class GoRuntime
     /// Removes every deleted timer from pp's heap and moves every modified one, rebuilding the
     /// heap in place. TimersLock must be held. Mirrors runtime.clearDeletedTimers.
     /// </summary>
-    private void ClearDeletedTimers(P pp)
+    internal void ClearDeletedTimers(P pp)
     {
         // We are going to clear all timerModifiedEarlier timers; some may be readded.
         Volatile.Write(ref pp.TimerModifiedEarliest, 0);
@@ -501,7 +505,7 @@ public sealed partial class GoRuntime
     }
 
     /// <summary>When pp next needs attention for timers (0: never), read without the lock. Mirrors runtime.nobarrierWakeTime.</summary>
-    private static long NoBarrierWakeTime(P pp)
+    internal static long NoBarrierWakeTime(P pp)
     {
         long next = Volatile.Read(ref pp.Timer0When);
         long nextAdj = Volatile.Read(ref pp.TimerModifiedEarliest);
@@ -514,7 +518,7 @@ public sealed partial class GoRuntime
     /// next timer is due (0: none), and whether any ran. Called with pp owned by the caller, or by
     /// a thief on stealWork's last pass. Mirrors runtime.checkTimers.
     /// </summary>
-    private long CheckTimers(M mp, P pp, long now, out long pollUntil, out bool ran)
+    internal long CheckTimers(M mp, P pp, long now, out long pollUntil, out bool ran)
     {
         pollUntil = 0;
         ran = false;
@@ -594,6 +598,16 @@ public sealed partial class GoRuntime
             // There are no threads in the poller: try to get one there so it can handle new timers.
             WakeP();
         }
+    }
+
+    /// <summary>
+    /// True while an M is blocked in the poller (sched.lastpoll == 0 after Start), with the time it
+    /// sleeps until (sched.pollUntil; 0: no deadline). Read without locks, for tests.
+    /// </summary>
+    internal bool PollerBlocked(out long pollUntil)
+    {
+        pollUntil = Interlocked.Read(ref _sched.PollUntil);
+        return _started && Interlocked.Read(ref _sched.LastPoll) == 0;
     }
 
     /// <summary>Clears pp's timer-mask bit if it has no timers (updateTimerPMask). sched.lock must be held.</summary>
