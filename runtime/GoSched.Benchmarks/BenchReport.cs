@@ -35,6 +35,9 @@ public sealed record SystemFigures
 /// <summary>A target of issue 2, section 8, checked against this run's medians.</summary>
 public sealed record TargetCheck(string Target, double? Value, double Limit, bool? Met);
 
+/// <summary>One extra figure (a median) of every system side by side, and gosched's ratios to the others.</summary>
+public sealed record FigureComparison(double? Gosched, double? Dotnet, double? Go, double? RatioGoschedGo, double? RatioGoschedDotnet);
+
 /// <summary>What <see cref="BenchRunner.Run"/> measured for one workload.</summary>
 public sealed record BenchReport
 {
@@ -71,10 +74,38 @@ public sealed record BenchReport
     /// <summary>gosched median / .NET median.</summary>
     public double? RatioGoschedDotnet => Ratio(Gosched.Median, Dotnet.Median);
 
+    /// <summary>
+    /// Figures beyond the metric compared system by system, by extra-figure name (e.g. timers'
+    /// "idle_p50_ms"); null for workloads with none.
+    /// </summary>
+    public IReadOnlyDictionary<string, FigureComparison>? Breakdown { get; init; }
+
     public required IReadOnlyList<TargetCheck> Targets { get; init; }
     public required IReadOnlyList<string> Notes { get; init; }
 
     private static double? Ratio(double a, double b) => b != 0 && double.IsFinite(a) && double.IsFinite(b) ? a / b : null;
+
+    private static double? Ratio(double? a, double? b) => a is { } x && b is { } y ? Ratio(x, y) : null;
+
+    /// <summary>A system's extra figure as a number (in-process sides hold doubles, the Go side JSON numbers); null if absent.</summary>
+    public static double? ExtraFigure(SystemFigures? s, string key) => s?.Extra?.GetValueOrDefault(key) switch
+    {
+        double d => d,
+        JsonElement { ValueKind: JsonValueKind.Number } e => e.GetDouble(),
+        _ => null,
+    };
+
+    /// <summary>The breakdown of <paramref name="keys"/> for a report; null when there are none.</summary>
+    internal static IReadOnlyDictionary<string, FigureComparison>? Compare(BenchReport r, IEnumerable<string> keys)
+    {
+        var d = new Dictionary<string, FigureComparison>();
+        foreach (var k in keys)
+        {
+            double? g = ExtraFigure(r.Gosched, k), n = ExtraFigure(r.Dotnet, k), go = ExtraFigure(r.Go, k);
+            d[k] = new FigureComparison(g, n, go, Ratio(g, go), Ratio(g, n));
+        }
+        return d.Count == 0 ? null : d;
+    }
 
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -105,6 +136,12 @@ public sealed record BenchReport
             sb.AppendLine(Inv($"  {s.System,-8} {Num(s.Median),12} {Num(s.Runs.Min()),12} {Num(s.Runs.Max()),12} {alloc,14}  {s.Description}"));
         }
         sb.AppendLine(Inv($"  gosched/go = {OptNum(RatioGoschedGo)}   gosched/dotnet = {OptNum(RatioGoschedDotnet)}"));
+        if (Breakdown != null)
+        {
+            sb.AppendLine(Inv($"  {"figure",-20} {"gosched",10} {"dotnet",10} {"go",10} {"gosched/go",11} {"gosched/dotnet",15}"));
+            foreach (var (k, c) in Breakdown)
+                sb.AppendLine(Inv($"  {k,-20} {OptNum(c.Gosched),10} {OptNum(c.Dotnet),10} {OptNum(c.Go),10} {OptNum(c.RatioGoschedGo),11} {OptNum(c.RatioGoschedDotnet),15}"));
+        }
         foreach (var t in Targets)
             sb.AppendLine(Inv($"  target {t.Target}: {OptNum(t.Value)} -> {(t.Met switch { true => "met", false => "MISSED", null => "not measured" })}"));
         foreach (var n in Notes) sb.AppendLine("  note: " + n);

@@ -52,6 +52,9 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     /// <summary>What the reader of this report needs to know about its figures.</summary>
     public virtual IEnumerable<string> Notes(BenchReport r) => [];
 
+    /// <summary>Extra figures to compare system by system, with gosched's ratios (<see cref="BenchReport.Breakdown"/>); none by default.</summary>
+    public virtual IEnumerable<string> BreakdownKeys => [];
+
     protected static TargetCheck AtMost(string target, double? value, double limit) => new(target, value, limit, value is { } v ? v <= limit : null);
     protected static TargetCheck AtLeast(string target, double? value, double limit) => new(target, value, limit, value is { } v ? v >= limit : null);
 

@@ -6,7 +6,7 @@ namespace GoSched.Cli.Tests;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Invoke(params string[] args)
+    internal static (int Code, string Out, string Err) Invoke(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();

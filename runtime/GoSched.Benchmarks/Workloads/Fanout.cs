@@ -98,7 +98,7 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
     }
 
     /// <summary>Burns CPU for ns: xorshift steps, the clock read every 1024 of them. Mirrors workload.Spin.</summary>
-    private static void Spin(long ns)
+    internal static void Spin(long ns)
     {
         long end = Stopwatch.GetTimestamp() + (long)(ns * (Stopwatch.Frequency / 1e9));
         ulong x = 88172645463325252UL;
