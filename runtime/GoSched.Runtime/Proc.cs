@@ -141,10 +141,12 @@ public sealed partial class GoRuntime
         }
 
         // We have nothing to do. Before we drop our P, make a snapshot of the allp slice and the
-        // idle mask: the re-check below must use what was true when we still held a P.
+        // masks: once the P is dropped, procresize may replace them, and the re-check below must
+        // use the ones that match allpSnapshot. As in Go this copies the references, not the bits
+        // (the bits are read atomically, as they are now), so going idle allocates nothing.
         var allpSnapshot = _allp;
-        var idlepMaskSnapshot = _idlepMask.Snapshot();
-        var timerpMaskSnapshot = _timerpMask.Snapshot();
+        var idlepMaskSnapshot = _idlepMask;
+        var timerpMaskSnapshot = _timerpMask;
 
         // return P and block
         lock (_sched.Lock)

@@ -20,14 +20,6 @@ internal sealed class PMask
     public void Set(int id) => Interlocked.Or(ref _words[id / 32], 1 << (id % 32));
 
     public void Clear(int id) => Interlocked.And(ref _words[id / 32], ~(1 << (id % 32)));
-
-    /// <summary>A copy for a consistent snapshot (findRunnable's idlepMaskSnapshot).</summary>
-    public PMask Snapshot()
-    {
-        var s = new PMask(_words.Length * 32);
-        for (int i = 0; i < _words.Length; i++) s._words[i] = Volatile.Read(ref _words[i]);
-        return s;
-    }
 }
 
 /// <summary>
