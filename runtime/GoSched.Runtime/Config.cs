@@ -13,6 +13,9 @@ public sealed class ConfigException(string message) : ArgumentException(message)
 /// <summary>The knobs of one runtime. Immutable once the runtime starts (GOMAXPROCS changes go through the runtime).</summary>
 public sealed record GoConfig
 {
+    /// <summary>The largest GOMAXPROCS this runtime accepts (at start and at run time).</summary>
+    public const int MaxGomaxprocs = 256;
+
     /// <summary>Number of Ps (GOMAXPROCS). Default: the number of CPUs.</summary>
     public int Gomaxprocs { get; init; } = Environment.ProcessorCount;
 
@@ -55,10 +58,17 @@ public sealed record GoConfig
     /// <summary>Check the timer heap property after every heap operation (Go's verifyTimers; slow, for tests).</summary>
     public bool TimerCheckHeap { get; init; }
 
+    /// <summary>Length of each synthetic stop-the-world pause, in ns (GODEBUG stwpauseus=µs); needs StwPeriodNs.</summary>
+    public long StwPauseNs { get; init; }
+
+    /// <summary>A synthetic stop-the-world every this many ns (GODEBUG stwperiodms=ms); 0: none.</summary>
+    public long StwPeriodNs { get; init; }
+
     private static readonly string[] s_knobs =
     {
         "gomaxprocs", "stealtries", "runqsize", "globalrunqcheck", "runnext", "randomizescheduler", "seed",
         "forcepreemptns", "sampleperiodus", "schedtrace", "scheddetail", "timerclear", "timerclearratio", "verifytimers",
+        "stwpauseus", "stwperiodms",
     };
 
     /// <summary>The names accepted by <see cref="Parse"/> and <see cref="With"/>.</summary>
@@ -67,7 +77,7 @@ public sealed record GoConfig
     /// <summary>Checks every knob and throws <see cref="ConfigException"/> naming the first bad one.</summary>
     public GoConfig Validate()
     {
-        if (Gomaxprocs < 1 || Gomaxprocs > 256) throw new ConfigException($"gomaxprocs={Gomaxprocs}: must be between 1 and 256");
+        if (Gomaxprocs < 1 || Gomaxprocs > MaxGomaxprocs) throw new ConfigException($"gomaxprocs={Gomaxprocs}: must be between 1 and {MaxGomaxprocs}");
         if (StealTries < 0 || StealTries > 64) throw new ConfigException($"stealtries={StealTries}: must be between 0 and 64");
         if (LocalRunqSize < 4 || LocalRunqSize > (1 << 20) || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
             throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and 1048576");
@@ -76,6 +86,10 @@ public sealed record GoConfig
         if (SamplePeriodNs != 0 && SamplePeriodNs < 100_000) throw new ConfigException($"sampleperiodus={SamplePeriodNs / 1000}: must be 0 (off) or at least 100");
         if (TimerClearDeletedRatio < 1 || TimerClearDeletedRatio > 1024) throw new ConfigException($"timerclearratio={TimerClearDeletedRatio}: must be between 1 and 1024");
         if (SchedTraceNs < 0) throw new ConfigException("schedtrace: must be 0 (off) or a period in milliseconds");
+        if (StwPeriodNs < 0 || StwPeriodNs > 3_600_000_000_000) throw new ConfigException($"stwperiodms={StwPeriodNs / 1_000_000}: must be 0 (off) or between 1 and 3600000");
+        if (StwPauseNs < 0 || StwPauseNs > 10_000_000_000) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: must be between 0 and 10000000 (10 s)");
+        if (StwPauseNs > 0 && StwPeriodNs == 0) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: needs stwperiodms (how often to pause)");
+        if (StwPeriodNs > 0 && StwPauseNs >= StwPeriodNs) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: must be shorter than stwperiodms={StwPeriodNs / 1_000_000}");
         return this;
     }
 
@@ -112,6 +126,8 @@ public sealed record GoConfig
         "timerclear" => this with { TimerClearDeleted = Bool(name, value) },
         "timerclearratio" => this with { TimerClearDeletedRatio = Int(name, value) },
         "verifytimers" => this with { TimerCheckHeap = Bool(name, value) },
+        "stwpauseus" => this with { StwPauseNs = checked(Long(name, value) * 1000) },
+        "stwperiodms" => this with { StwPeriodNs = checked(Long(name, value) * 1_000_000) },
         _ => throw new ConfigException($"unknown knob '{name}' (knobs: {string.Join(", ", s_knobs)})"),
     };
 
@@ -134,6 +150,8 @@ public sealed record GoConfig
         Add(!TimerClearDeleted, "timerclear=0");
         Add(TimerClearDeletedRatio != d.TimerClearDeletedRatio, $"timerclearratio={TimerClearDeletedRatio}");
         Add(TimerCheckHeap, "verifytimers=1");
+        Add(StwPauseNs != 0, $"stwpauseus={StwPauseNs / 1000}");
+        Add(StwPeriodNs != 0, $"stwperiodms={StwPeriodNs / 1_000_000}");
         return sb.ToString();
     }
 

@@ -12,8 +12,8 @@ public static partial class Go
     /// <summary>The running goroutine's id.</summary>
     public static long Goid => GoRuntime.CurrentG("Go.Goid").Goid;
 
-    /// <summary>GOMAXPROCS of the runtime running the calling goroutine.</summary>
-    public static int Gomaxprocs => GoRuntime.Current.Config.Gomaxprocs;
+    /// <summary>GOMAXPROCS of the runtime running the calling goroutine, now (see <see cref="SetGomaxprocs"/>).</summary>
+    public static int Gomaxprocs => GoRuntime.Current.Gomaxprocs;
 
     /// <summary>True when called from inside a goroutine.</summary>
     public static bool InGoroutine => M.t_current?.CurG != null;

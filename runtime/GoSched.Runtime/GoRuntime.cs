@@ -22,12 +22,12 @@ public sealed partial class GoRuntime : IDisposable
 
     private readonly int _id = Interlocked.Increment(ref s_nextId);
     private readonly GoConfig _config;
-    private readonly int _gomaxprocs;
-    private readonly P[] _allp;
+    private int _gomaxprocs;   // changes at run time: procresize (Procresize.cs)
+    private P[] _allp;         // replaced by procresize; readers without sched.lock take the array once
     private readonly PMask _idlepMask;
     private readonly PMask _timerpMask;
     private readonly PollEvent _poller = new();
-    private readonly RandomOrder _stealOrder;
+    private RandomOrder _stealOrder;
     private readonly Sched _sched = new();
     private readonly List<M> _allm = new(); // under sched.lock
     private readonly object _allgsLock = new();
@@ -57,8 +57,9 @@ public sealed partial class GoRuntime : IDisposable
         _gomaxprocs = _config.Gomaxprocs;
         _allp = new P[_gomaxprocs];
         for (int i = 0; i < _gomaxprocs; i++) _allp[i] = new P(i, _config.LocalRunqSize);
-        _idlepMask = new PMask(_gomaxprocs);
-        _timerpMask = new PMask(_gomaxprocs);
+        _pcache = (P[])_allp.Clone();
+        _idlepMask = new PMask(GoConfig.MaxGomaxprocs);
+        _timerpMask = new PMask(GoConfig.MaxGomaxprocs);
         _stealOrder = new RandomOrder((uint)_gomaxprocs);
         _hostRand = new FastRand(SeedFor(-1));
         Recording = new Recording("gosched", "custom", _config.ToString());
@@ -102,6 +103,7 @@ public sealed partial class GoRuntime : IDisposable
             for (int i = _gomaxprocs - 1; i >= 0; i--) PIdlePut(_allp[i]);
         }
         StartSysmon();
+        StartPauser();
         if (_config.SamplePeriodNs > 0 || _config.SchedTraceNs > 0)
         {
             _sampler = new Sampler(this, _startNs);
@@ -175,7 +177,7 @@ public sealed partial class GoRuntime : IDisposable
     public RuntimeStats Stats()
     {
         long started = Interlocked.Read(ref _hostGStarted), finished = 0, steals = 0, stolen = 0;
-        foreach (var p in _allp) { started += p.GStarted; finished += p.GFinished; steals += p.Counters.StealOps; stolen += p.Counters.StolenGs; }
+        foreach (var p in AllPEver) { started += p.GStarted; finished += p.GFinished; steals += p.Counters.StealOps; stolen += p.Counters.StolenGs; }
         return new RuntimeStats(_gomaxprocs, started, finished, steals, stolen,
             Volatile.Read(ref _sched.RunqSize), Volatile.Read(ref _sched.NPIdle), Volatile.Read(ref _sched.NmSpinning),
             (int)Interlocked.Read(ref _sched.MNext), Volatile.Read(ref _threadsAlive));
@@ -209,6 +211,7 @@ public sealed partial class GoRuntime : IDisposable
         }
         _poller.Break();
         _sysmonNote.Signal();
+        WakePauser();
         _runEnded.Set();
         Exception? error = null;
         if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
@@ -223,7 +226,7 @@ public sealed partial class GoRuntime : IDisposable
         _endNs = Clock.Nanotime();
         Recording.WallNs = _endNs - _startNs;
         CollectTimerStats();
-        Recording.Counters = _allp.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
+        Recording.Counters = AllPEver.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
             p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
         lock (_sched.Lock)
         {
@@ -253,7 +256,7 @@ public sealed partial class GoRuntime : IDisposable
         {
             _sched.RunqHead = _sched.RunqTail = null;
             _sched.GFreeWithBody = _sched.GFreeNoBody = null;
-            foreach (var p in _allp) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFreeHead = null; }
+            foreach (var p in AllPEver) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFreeHead = null; }
         }
     }
 
@@ -262,7 +265,7 @@ public sealed partial class GoRuntime : IDisposable
     {
         var merged = new HdrHistogram.LongHistogram(1, Observability.TimerStats.HighestTrackableNs, 3);
         var firings = new List<Observability.TimerFiring>();
-        foreach (var p in _allp)
+        foreach (var p in AllPEver)
         {
             lock (p.TimersLock)
             {
@@ -272,9 +275,9 @@ public sealed partial class GoRuntime : IDisposable
         }
         firings.Sort((a, b) => a.TimeNs.CompareTo(b.TimeNs));
         Recording.TimerLateness = merged;
-        Recording.TimerLatenessByP = _allp.Select(p => (HdrHistogram.LongHistogram)p.TimerStats.Lateness.Copy()).ToArray();
+        Recording.TimerLatenessByP = AllPEver.Select(p => (HdrHistogram.LongHistogram)p.TimerStats.Lateness.Copy()).ToArray();
         Recording.TimerFirings = firings;
-        Recording.ClearedDeletedTimers = _allp.Sum(p => p.ClearedDeletedTimers);
+        Recording.ClearedDeletedTimers = AllPEver.Sum(p => p.ClearedDeletedTimers);
     }
 
     /// <summary>Wakes every idle M so it sees _stopping and exits. sched.lock must be held.</summary>

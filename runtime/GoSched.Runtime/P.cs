@@ -90,6 +90,9 @@ internal sealed class P
     // --- Counters (Counters.cs reads them). Owner only. ---
     public PCounters Counters;
 
+    /// <summary>1 while forEachP waits for this P to run sched.safePointFn (runSafePointFn); CAS to 0 by whoever runs it.</summary>
+    public int RunSafePointFn;
+
     /// <summary>Goroutines created/finished by Ms holding this P (for status counts without a lock).</summary>
     public long GStarted, GFinished;
 }

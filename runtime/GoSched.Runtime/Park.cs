@@ -164,6 +164,8 @@ public sealed partial class GoRuntime
         long when;
         lock (_sched.Lock)
         {
+            if (StopPIfWaiting(pp, PStatus.Idle)) return; // the world is stopping: this P stops here
+            RunSafePointFnLocked(pp);
             if (_sched.RunqSize != 0) goto start;
             when = NoBarrierWakeTime(pp);
             PIdlePut(pp);

@@ -72,6 +72,12 @@ public sealed partial class GoRuntime
                 continue;
             }
             P pp = mp.P!;
+            if (GcWaiting)
+            {
+                if (!GcStopM(mp)) return;
+                continue;
+            }
+            if (Volatile.Read(ref pp.RunSafePointFn) != 0) RunSafePointFn(pp);
             // Safety check: if we are spinning, the run queue should be empty.
             if (mp.Spinning && (Volatile.Read(ref pp.RunNext) != null || Volatile.Read(ref pp.RunqHead) != Volatile.Read(ref pp.RunqTail)))
                 Throw("schedule: spinning with local work");
@@ -104,6 +110,12 @@ public sealed partial class GoRuntime
     top:
         if (_stopping) return null;
         P pp = mp.P!;
+        if (GcWaiting)
+        {
+            if (!GcStopM(mp)) return null;
+            goto top;
+        }
+        if (Volatile.Read(ref pp.RunSafePointFn) != 0) RunSafePointFn(pp);
         // now and pollUntil are saved for work stealing so that the M doesn't read the clock again.
         long now = CheckTimers(mp, pp, 0, out long pollUntil, out _);
 
@@ -152,6 +164,7 @@ public sealed partial class GoRuntime
         lock (_sched.Lock)
         {
             if (_stopping) return null;
+            if (GcWaiting || Volatile.Read(ref pp.RunSafePointFn) != 0) goto top;
             if (_sched.RunqSize != 0)
             {
                 gp = GlobRunqGet(pp, 0);
@@ -435,6 +448,9 @@ public sealed partial class GoRuntime
     {
         if (Interlocked.CompareExchange(ref gp.AtomicStatus, (int)newval, (int)oldval) != (int)oldval)
             Throw($"casgstatus: goroutine {gp.Goid} from {oldval} to {newval}, but status is {gp.Status}");
+        // The stop-the-world invariant (StopTheWorld.cs): nothing starts running while the world is stopped.
+        if (newval == GStatus.Running && gp.Runtime.WorldStopped)
+            Throw($"casgstatus: goroutine {gp.Goid} starts running while the world is stopped");
     }
 
     /// <summary>

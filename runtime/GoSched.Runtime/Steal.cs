@@ -78,7 +78,7 @@ public sealed partial class GoRuntime
             bool stealTimersOrRunNextG = i == passes - 1;
             for (var e = order.Start(mp.Rand.Next()); !e.Done; e.Next())
             {
-                if (_stopping) { newWork = true; return null; }
+                if (_stopping || GcWaiting) { newWork = true; return null; }
                 P p2 = allp[e.Position];
                 if (pp == p2) continue;
 

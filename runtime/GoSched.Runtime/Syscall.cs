@@ -20,11 +20,19 @@ public sealed partial class GoRuntime
     {
         CasGStatus(gp, GStatus.Running, GStatus.Syscall);
         P pp = mp.P!;
+        var rt = gp.Runtime;
+        if (Volatile.Read(ref pp.RunSafePointFn) != 0) rt.RunSafePointFn(pp); // forEachP (StopTheWorld.cs)
         mp.SyscallTick = pp.SyscallTick;
         pp.M = null;
         mp.OldP = pp;
         mp.P = null;
         Volatile.Write(ref pp.Status, (int)PStatus.Syscall);
+        if (rt.GcWaiting)
+        {
+            // The world is stopping: count this P as stopped now rather than when sysmon (asleep
+            // during a stop) would retake it. Mirrors runtime.entersyscall_gcwait.
+            lock (rt._sched.Lock) rt.StopPIfWaiting(pp, PStatus.Syscall);
+        }
     }
 
     /// <summary>Like EnterSyscall, but hands the P off immediately. Mirrors runtime.entersyscallblock.</summary>

@@ -63,12 +63,13 @@ public sealed partial class GoRuntime
                 _sysmonNote.Consume();
                 if (_stopping) break;
                 long now = Clock.Nanotime();
-                if (Volatile.Read(ref _sched.NPIdle) == _gomaxprocs)
+                if (GcWaiting || Volatile.Read(ref _sched.NPIdle) == Volatile.Read(ref _gomaxprocs))
                 {
-                    // Every P is idle: nothing to preempt. Sleep until the next timer, or until
-                    // work arrives (StartM wakes us), instead of polling.
-                    Volatile.Write(ref _sysmonWait, 1);
-                    if (Volatile.Read(ref _sched.NPIdle) == _gomaxprocs && !_stopping)
+                    // Every P is idle, or the world is stopping (StopTheWorld.cs): nothing to
+                    // preempt or retake. Sleep until the next timer, or until work arrives (StartM
+                    // and startTheWorld wake us), instead of polling.
+                    Interlocked.Exchange(ref _sysmonWait, 1); // a full fence before re-reading: pairs with SysmonWake
+                    if ((GcWaiting || Volatile.Read(ref _sched.NPIdle) == Volatile.Read(ref _gomaxprocs)) && !_stopping)
                     {
                         long next = TimeSleepUntil();
                         long sleep = next == MaxWhen ? 60_000_000_000L : Math.Max(0, next - now);

@@ -37,6 +37,15 @@ public sealed record SchedSample(
     public int Depth(int p) => LocalRunq[p] + (RunNext is { } rn && rn[p] ? 1 : 0);
 }
 
+/// <summary>One stop-the-world (a GOMAXPROCS change or a synthetic pause of the stwperiodms knob).</summary>
+/// <param name="TimeNs">When it was asked for, in ns since the run started.</param>
+/// <param name="StopNs">How long until every P had stopped (Go's time-to-stop).</param>
+/// <param name="DurationNs">From the request until the world started again: the pause goroutines saw.</param>
+/// <param name="Reason">"GOMAXPROCS" or "pause" (the knob).</param>
+/// <param name="ProcsBefore">GOMAXPROCS before.</param>
+/// <param name="ProcsAfter">GOMAXPROCS after.</param>
+public sealed record StwPause(long TimeNs, long StopNs, long DurationNs, string Reason, int ProcsBefore, int ProcsAfter);
+
 /// <summary>Goroutines by status at one instant.</summary>
 public sealed record GoroutineCounts(int Runnable, int Running, int Waiting, int Syscall, int Dead);
 
@@ -73,6 +82,7 @@ public sealed class Recording
     private readonly List<SchedSample> _samples = new();
     private readonly List<string> _schedTrace = new();
     private readonly List<SchedDetail> _details = new();
+    private readonly List<StwPause> _pauses = new();
     private readonly object _gate = new();
 
     public Recording(string source, string workload, string settings)
@@ -97,6 +107,9 @@ public sealed class Recording
     public IReadOnlyList<SchedSample> Samples { get { lock (_gate) return _samples.ToArray(); } }
     public IReadOnlyList<string> SchedTrace { get { lock (_gate) return _schedTrace.ToArray(); } }
     public IReadOnlyList<SchedDetail> Details { get { lock (_gate) return _details.ToArray(); } }
+
+    /// <summary>Every stop-the-world of the run, in order (empty for parsed Go logs).</summary>
+    public IReadOnlyList<StwPause> Pauses { get { lock (_gate) return _pauses.ToArray(); } }
 
     /// <summary>Per-P counters at the end of the run (empty for parsed Go logs).</summary>
     public IReadOnlyList<ProcCounters> Counters { get; internal set; } = Array.Empty<ProcCounters>();
@@ -125,6 +138,7 @@ public sealed class Recording
     internal void AddSample(SchedSample s) { lock (_gate) _samples.Add(s); }
     internal void AddSchedTrace(string line) { lock (_gate) _schedTrace.Add(line); }
     internal void AddDetail(SchedDetail d) { lock (_gate) _details.Add(d); }
+    internal void AddPause(StwPause p) { lock (_gate) _pauses.Add(p); }
 
     /// <summary>Time of each sample in milliseconds, for plotting.</summary>
     public double[] TimesMs() { lock (_gate) return _samples.Select(s => s.TimeNs / 1e6).ToArray(); }

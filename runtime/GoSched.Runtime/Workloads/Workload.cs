@@ -84,6 +84,9 @@ public sealed class Workload
     public string Description { get; }
     public IReadOnlyList<WorkloadParam> Parameters { get; }
 
+    /// <summary>Knobs a workload sets from its arguments (the stw workload's pause knobs), applied to the run's config.</summary>
+    internal Func<GoConfig, WorkloadArgs, GoConfig>? Configure { get; init; }
+
     /// <summary>Checks and completes the arguments with defaults; throws WorkloadException naming the problem.</summary>
     public WorkloadArgs Bind(IReadOnlyDictionary<string, string>? args)
     {
@@ -108,6 +111,7 @@ public sealed class Workload
         CancellationToken cancellationToken = default)
     {
         var bound = Bind(args);
+        if (Configure != null) config = Configure(config, bound);
         using var rt = new GoRuntime(config).WithWorkloadName(Name);
         rt.SchedTraceOut = schedTraceOut;
         var run = new WorkloadRun();
@@ -149,6 +153,7 @@ public static class WorkloadCatalog
     {
         Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload,
         Timers.Workload, Tickers.Workload, Timers.UnderLoad, TimerChurn.Workload,
+        SyscallBlock.Workload, Locked.Workload, Resize.Workload, Stw.Workload,
     };
 
     public static IReadOnlyList<Workload> All => s_all;

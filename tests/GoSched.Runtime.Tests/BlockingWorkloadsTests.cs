@@ -1,0 +1,63 @@
+// The issue-4 workloads of Workloads/BlockingPrograms.cs, run small: each checks its own
+// conservation (and throws, ending the run with an error, if anything was lost), so a run without
+// error plus its reported figures is the assertion.
+using GoSched.Workloads;
+
+namespace GoSched.Tests;
+
+public class BlockingWorkloadsTests
+{
+    private static RunResult Run(string name, string knobs, params (string, string)[] args)
+    {
+        var r = WorkloadCatalog.Get(name).Run(GoConfig.Parse(knobs), args.ToDictionary(a => a.Item1, a => a.Item2), TimeSpan.FromSeconds(60));
+        Assert.True(r.Error == null, $"{name}: {r.Error}");
+        return r;
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public void SyscallBlockHandsPsOffWhileOthersCompute(string handoff)
+    {
+        var r = Run("syscall-block", "gomaxprocs=2,sampleperiodus=0", ("blockers", "2"), ("calls", "5"), ("block", "2ms"), ("work", "2ms"), ("handoff", handoff));
+        Assert.Equal(20, r.Metrics["blocked_ms"]);
+        if (handoff == "0") Assert.True(r.Metrics["handoffs"] >= 1, "a 2 ms blocking call was never retaken by sysmon");
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public void LockedPingPongKeepsTheLockedSideOnItsThread(string locked)
+    {
+        var r = Run("locked", "gomaxprocs=2,sampleperiodus=0", ("rounds", "300"), ("locked", locked));
+        Assert.Equal(locked == "1" ? 1 : 0, r.Metrics["locked"]);
+        Assert.True(r.Metrics["ns_per_roundtrip"] > 0);
+    }
+
+    [Fact]
+    public void ResizeChangesGomaxprocsAndLosesNothing()
+    {
+        var r = Run("resize", "gomaxprocs=2,sampleperiodus=500", ("goroutines", "16"), ("changes", "10"), ("interval", "1ms"), ("maxprocs", "4"), ("seed", "3"));
+        Assert.Equal(r.Metrics["changes"], r.Recording.Pauses.Count(p => p.Reason == "GOMAXPROCS"));
+        Assert.True(r.Metrics["values"] > 0);
+        Assert.Contains(r.Recording.Samples, s => s.Gomaxprocs != 2);
+    }
+
+    [Fact]
+    public void StwWorkloadPausesAsItsArgumentsSay()
+    {
+        var r = Run("stw", "gomaxprocs=2,sampleperiodus=0", ("duration", "60ms"), ("sleepers", "20"), ("period", "10ms"), ("pause", "300us"));
+        Assert.Contains("stwperiodms=10", r.Config.ToString());
+        Assert.InRange(r.Metrics["pauses"], 4, 8);
+        Assert.True(r.Metrics["pause_total_ms"] >= r.Metrics["pauses"] * 0.3);
+        Assert.True(r.Metrics["timers_fired"] > 0);
+    }
+
+    [Fact]
+    public void StwWorkloadLeavesKnobsFromTheConfigAlone()
+    {
+        var r = Run("stw", "gomaxprocs=2,sampleperiodus=0,stwperiodms=20,stwpauseus=100", ("duration", "50ms"), ("sleepers", "5"));
+        Assert.Equal(20_000_000, r.Config.StwPeriodNs);
+        Assert.Equal(100_000, r.Config.StwPauseNs);
+    }
+}
