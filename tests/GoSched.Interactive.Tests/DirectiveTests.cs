@@ -26,7 +26,7 @@ public class DirectiveTests : KernelTestBase
     [InlineData("#!gosched config --gomaxprocs", "option '--gomaxprocs' needs a value")]
     [InlineData("#!gosched config --gomaxprocs 2 --gomaxprocs 3", "option '--gomaxprocs' is given more than once")]
     [InlineData("#!gosched config 4", "#!gosched config: unexpected '4'")]
-    [InlineData("#!gosched status --verbose", "#!gosched status: unknown option '--verbose'; valid options: no options")]
+    [InlineData("#!gosched status --verbose", "#!gosched status: unknown option '--verbose'; valid options: --wait")]
     [InlineData("#!gosched run fanout pingpong", "unexpected 'pingpong' after 'fanout' (#!gosched run takes one workload)")]
     [InlineData("#!gosched run fanout --arg \"workers=1", "unterminated quote")]
     [InlineData("#!gosched plot runq --runs", "option '--runs' needs a value")]

@@ -29,6 +29,32 @@ internal sealed class FakeBackend : IGoSchedBackend
 
     public List<(string Workload, GoConfig Config, IReadOnlyDictionary<string, string> Args)> Calls { get; } = new();
 
+    /// <summary>While set, runs hold here after they started (a background run still going on).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>GOMAXPROCS changes asked of running runs.</summary>
+    public List<int> GomaxprocsChanges { get; } = new();
+
+    public async Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, Action<IRunControl>? started, CancellationToken cancellationToken)
+    {
+        var outcome = RunAsync(workload, config, args, cancellationToken); // refuses bad arguments at once, as the runtime does
+        int gomaxprocs = config.Gomaxprocs;
+        started?.Invoke(new Control(this, () => gomaxprocs, n => gomaxprocs = n));
+        if (Hold is { } hold) await hold.Task.WaitAsync(cancellationToken);
+        return await outcome;
+    }
+
+    private sealed class Control(FakeBackend backend, Func<int> get, Action<int> set) : IRunControl
+    {
+        public int SetGomaxprocs(int n)
+        {
+            backend.GomaxprocsChanges.Add(n);
+            int prev = get();
+            set(n);
+            return prev;
+        }
+    }
+
     public Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken)
     {
         Calls.Add((workload, config, args));

@@ -25,8 +25,11 @@ public abstract class KernelTestBase : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Kernel.DefaultKernelName = "csharp";
-        await GoSchedKernelExtension.LoadAsync(Kernel, Backend, () => ChartHost.Renderer);
+        await GoSchedKernelExtension.LoadAsync(Kernel, UseBackend(), () => ChartHost.Renderer);
     }
+
+    /// <summary>The backend the extension is loaded on: the fake, unless a test class needs the real runtime.</summary>
+    private protected virtual IGoSchedBackend UseBackend() => Backend;
 
     public Task DisposeAsync() => Task.CompletedTask;
 

@@ -131,7 +131,7 @@ public sealed class GoSchedConfig : GoSchedCommand
     }
 }
 
-/// <summary>`#!gosched run &lt;workload&gt; [--arg name=value]... [--name variable]`.</summary>
+/// <summary>`#!gosched run &lt;workload&gt; [--arg name=value]... [--name variable] [--background]`.</summary>
 public sealed class GoSchedRun : GoSchedCommand
 {
     internal override string? SubcommandName => GoSchedDirective.Run;
@@ -143,15 +143,21 @@ public sealed class GoSchedRun : GoSchedCommand
 
     public string? Name { get; set; }
 
+    /// <summary>Start the run and return at once (the cell does not wait for it).</summary>
+    public bool Background { get; set; }
+
     /// <summary>Every --arg value as written.</summary>
     internal IEnumerable<string> ArgValues() =>
         Line?.ValuesOf("--arg") ?? (Arg is null ? [] : [Arg]);
 }
 
-/// <summary>`#!gosched status`.</summary>
+/// <summary>`#!gosched status [--wait]`.</summary>
 public sealed class GoSchedStatus : GoSchedCommand
 {
     internal override string? SubcommandName => GoSchedDirective.Status;
+
+    /// <summary>Wait for the background run to end first.</summary>
+    public bool Wait { get; set; }
 }
 
 /// <summary>`#!gosched plot runq|counters|timers [--runs a,b] [--schedtrace file,...] [--overlay]`.</summary>

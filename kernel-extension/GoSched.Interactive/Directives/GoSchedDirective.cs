@@ -57,7 +57,8 @@ internal static class GoSchedDirective
         root.Subcommands.Add(new KernelActionDirective(Help, "Lists the subcommands, their options and the workloads."));
 
         var config = new KernelActionDirective(Config,
-            "Sets scheduler knobs for the next runs; with no option shows them. Values are checked as GODEBUG settings are.");
+            "Sets scheduler knobs for the next runs; with no option shows them. Values are checked as GODEBUG settings are. " +
+            "A new GOMAXPROCS also applies at once to a run going on in the background (`run --background`), as runtime.GOMAXPROCS does.");
         foreach (var knob in Knobs)
             config.Parameters.Add(new KernelDirectiveParameter(knob.Option, knob.Description) { TypeHint = "number" });
         config.Parameters.Add(new KernelDirectiveParameter("--godebug",
@@ -73,10 +74,14 @@ internal static class GoSchedDirective
                 new KernelDirectiveParameter("--workload", "The workload to run (see `#!gosched help`).") { AllowImplicitName = true },
                 new KernelDirectiveParameter("--arg", "A workload parameter, name=value; repeat it, or separate several with commas.") { MaxOccurrences = MaxArgs },
                 new KernelDirectiveParameter("--name", "The C# variable that receives the recording (default: lastRun; lastRun is always set too)."),
+                new KernelDirectiveParameter("--background", "Start the run and return at once: `config --gomaxprocs` then changes its GOMAXPROCS while it runs, `status --wait` waits for it.") { Flag = true },
             ],
         });
 
-        root.Subcommands.Add(new KernelActionDirective(Status, "Shows the configured knobs and the runs kept so far."));
+        root.Subcommands.Add(new KernelActionDirective(Status, "Shows the configured knobs, a run going on in the background and the runs kept so far.")
+        {
+            Parameters = [new KernelDirectiveParameter("--wait", "Wait for the background run to end and show its summary.") { Flag = true }],
+        });
 
         root.Subcommands.Add(new KernelActionDirective(Plot,
             "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue), `counters` (per-P scheduler counters) " +

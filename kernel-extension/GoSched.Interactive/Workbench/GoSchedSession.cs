@@ -17,6 +17,9 @@ using Microsoft.DotNet.Interactive.Formatting.TabularData;
 
 namespace GoSched.Interactive.Workbench;
 
+/// <summary>A run going on in the background (`run --background`): its task and the handle that changes its GOMAXPROCS.</summary>
+internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, Task<RunOutcome> Task, IRunControl Control);
+
 /// <summary>A run kept by the session.</summary>
 internal sealed record KeptRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, RunOutcome Outcome);
 
@@ -75,6 +78,7 @@ internal sealed class GoSchedSession
     private readonly Dictionary<string, KeptRun> _runs = new(StringComparer.Ordinal);
     private KeptRun? _last;
     private string? _running;
+    private BackgroundRun? _background;
 
     public GoSchedSession(Kernel kernel, IGoSchedBackend backend, PlotlyOutput plotly)
     {
@@ -95,8 +99,12 @@ internal sealed class GoSchedSession
         _kernel.AddDirective<GoSchedHelp>(subcommand[GoSchedDirective.Help], (c, ctx) => Guard(c, ctx, (_, x) => HelpAsync(x)));
         _kernel.AddDirective<GoSchedConfig>(subcommand[GoSchedDirective.Config], (c, ctx) => Guard(c, ctx, ConfigAsync));
         _kernel.AddDirective<GoSchedRun>(subcommand[GoSchedDirective.Run], (c, ctx) => Guard(c, ctx, RunAsync));
-        _kernel.AddDirective<GoSchedStatus>(subcommand[GoSchedDirective.Status], (c, ctx) => Guard(c, ctx, (_, x) => StatusAsync(x)));
-        _kernel.AddDirective<GoSchedPlot>(subcommand[GoSchedDirective.Plot], (c, ctx) => Guard(c, ctx, PlotAsync));
+        _kernel.AddDirective<GoSchedStatus>(subcommand[GoSchedDirective.Status], (c, ctx) => Guard(c, ctx, StatusAsync));
+        _kernel.AddDirective<GoSchedPlot>(subcommand[GoSchedDirective.Plot], (c, ctx) => Guard(c, ctx, async (p, x) =>
+        {
+            await CollectBackgroundAsync(x, wait: false); // a background run that ended can be plotted
+            await PlotAsync(p, x);
+        }));
     }
 
     /// <summary>Runs a handler; the errors users cause become a failed command with their message.</summary>
@@ -163,6 +171,8 @@ internal sealed class GoSchedSession
 
     private async Task ConfigAsync(GoSchedConfig command, KernelInvocationContext context)
     {
+        await CollectBackgroundAsync(context, wait: false);
+        int gomaxprocs = Config.Gomaxprocs;
         var config = command.Reset ? new GoConfig() : Config;
         foreach (var (knob, value) in command.KnobValues())
             config = config.With(knob, value);
@@ -170,6 +180,14 @@ internal sealed class GoSchedSession
             config = config.With(godebug); // validates
         Config = config.Validate();
         await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
+        if (_background is { } bg && (command.Gomaxprocs != null || Config.Gomaxprocs != gomaxprocs))
+        {
+            // As runtime.GOMAXPROCS(n): the running workload stops the world and resizes its Ps.
+            string text;
+            try { text = $"GOMAXPROCS of the background run `{bg.Name}` ({bg.Workload}): {bg.Control.SetGomaxprocs(Config.Gomaxprocs)} → {Config.Gomaxprocs}"; }
+            catch (InvalidOperationException) { text = $"the background run `{bg.Name}` ({bg.Workload}) has ended; GOMAXPROCS={Config.Gomaxprocs} applies to the next runs"; }
+            context.DisplayAs(text, MarkdownMimeType);
+        }
         DisplayTable(context, KnobRows());
     }
 
@@ -207,12 +225,20 @@ internal sealed class GoSchedSession
         string name = command.Name ?? LastRunVariable;
         if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
             throw new DirectiveException($"--name {name}: not a C# variable name");
+        await CollectBackgroundAsync(context, wait: false);
+        if (_background is { } bg)
+            throw new DirectiveException($"the run `{bg.Name}` ({bg.Workload}) is going on in the background; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it");
+        if (command.Background)
+        {
+            await StartBackgroundAsync(workload.Name, args, name, context);
+            return;
+        }
 
         _running = workload.Name;
         RunOutcome outcome;
         try
         {
-            outcome = await _backend.RunAsync(workload.Name, Config, args, context.CancellationToken);
+            outcome = await _backend.RunAsync(workload.Name, Config, args, started: null, context.CancellationToken);
         }
         catch (ArgumentException e) when (e is not ConfigException)
         {
@@ -224,15 +250,61 @@ internal sealed class GoSchedSession
             _running = null;
         }
 
-        var run = new KeptRun(name, workload.Name, args, outcome);
-        _runs[name] = run;
-        _last = run;
-        await SetVariableAsync(LastRunVariable, outcome.Recording, typeof(Recording));
-        if (name != LastRunVariable)
-            await SetVariableAsync(name, outcome.Recording, typeof(Recording));
-        DisplaySummaries(context, [run]);
+        await KeepAsync(new KeptRun(name, workload.Name, args, outcome), context);
         if (outcome.Error is { } error)
             context.Fail(command, message: $"{workload.Name}: {error}");
+    }
+
+    /// <summary>Keeps a finished run: its variables (lastRun and its name) and its summary.</summary>
+    private async Task KeepAsync(KeptRun run, KernelInvocationContext context)
+    {
+        _runs[run.Name] = run;
+        _last = run;
+        await SetVariableAsync(LastRunVariable, run.Outcome.Recording, typeof(Recording));
+        if (run.Name != LastRunVariable)
+            await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
+        DisplaySummaries(context, [run]);
+    }
+
+    /// <summary>
+    /// `run --background`: starts the run and returns once its arguments are accepted and its
+    /// runtime exists. The run is not tied to the cell: it ends when its main goroutine returns
+    /// (or the backend's timeout stops it), and is kept by the next command that finds it ended.
+    /// </summary>
+    private async Task StartBackgroundAsync(string workload, Dictionary<string, string> args, string name, KernelInvocationContext context)
+    {
+        var started = new TaskCompletionSource<IRunControl>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var task = _backend.RunAsync(workload, Config, args, c => started.TrySetResult(c), CancellationToken.None);
+        if (await Task.WhenAny(task, started.Task) == task && !started.Task.IsCompleted)
+        {
+            // The arguments were refused: throws (a DirectiveException, or the workload's own check).
+            try { await task; }
+            catch (ArgumentException e) when (e is not ConfigException) { throw new DirectiveException($"{workload}: {e.Message}"); }
+            throw new DirectiveException($"{workload}: the run ended before it started");
+        }
+        _background = new BackgroundRun(name, workload, args, task, await started.Task);
+        context.DisplayAs(
+            $"`{workload}` runs in the background as `{name}`: `{GoSchedDirective.Name} {GoSchedDirective.Config} --gomaxprocs N` changes its GOMAXPROCS " +
+            $"while it runs; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it and shows its summary.", MarkdownMimeType);
+    }
+
+    /// <summary>Keeps the background run if it has ended (or once it ends, with <paramref name="wait"/>).</summary>
+    private async Task CollectBackgroundAsync(KernelInvocationContext context, bool wait)
+    {
+        if (_background is not { } bg || (!wait && !bg.Task.IsCompleted)) return;
+        RunOutcome outcome;
+        try
+        {
+            outcome = await bg.Task.WaitAsync(context.CancellationToken);
+        }
+        catch (Exception e) when (e is DirectiveException or ArgumentException)
+        {
+            _background = null;
+            context.DisplayAs($"the background run `{bg.Name}` ({bg.Workload}) failed: {e.Message}", MarkdownMimeType);
+            return;
+        }
+        _background = null;
+        await KeepAsync(new KeptRun(bg.Name, bg.Workload, bg.Args, outcome), context);
     }
 
     /// <summary>Reads "--arg a=1 --arg b=2" or "--arg a=1,b=2" against the workload's parameter list.</summary>
@@ -304,17 +376,19 @@ internal sealed class GoSchedSession
 
     // ---- status ----------------------------------------------------------------------------------
 
-    private Task StatusAsync(KernelInvocationContext context)
+    private async Task StatusAsync(GoSchedStatus command, KernelInvocationContext context)
     {
+        await CollectBackgroundAsync(context, command.Wait);
         var md = new StringBuilder($"**Config** `{Config}` (for the next run; `{ConfigVariable}` in C#)");
         if (_running is { } running)
             md.Append($"; **running** `{running}`");
+        if (_background is { } bg)
+            md.Append($"; **in the background** `{bg.Name}` ({bg.Workload})");
         md.Append(_last is { } last ? $"; **last run** `{last.Name}` ({last.Workload})" : "; no run yet");
         context.DisplayAs(md.ToString(), MarkdownMimeType);
         DisplayTable(context, KnobRows());
         if (_runs.Count > 0)
             DisplaySummaries(context, _runs.Values);
-        return Task.CompletedTask;
     }
 
     // ---- plot ------------------------------------------------------------------------------------

@@ -17,11 +17,20 @@ internal interface IGoSchedBackend
     /// Runs <paramref name="workload"/> (a name from <see cref="Workloads"/>, parameters already
     /// checked against its list) on a fresh runtime with <paramref name="config"/>. A run that ends
     /// in a deadlock or a goroutine's exception returns normally with <see cref="RunOutcome.Error"/> set.
+    /// <paramref name="started"/> is called once the arguments are accepted and the run's runtime
+    /// exists, with a handle that changes its GOMAXPROCS while it runs.
     /// </summary>
-    Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken);
+    Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, Action<IRunControl>? started, CancellationToken cancellationToken);
 
     /// <summary>Reads a real Go program's GODEBUG=schedtrace log.</summary>
     Recording ParseSchedTrace(string path);
+}
+
+/// <summary>What a notebook may change on a run while it runs.</summary>
+internal interface IRunControl
+{
+    /// <summary>runtime.GOMAXPROCS(n) on the running workload; returns the previous value. Throws InvalidOperationException once the run has ended.</summary>
+    int SetGomaxprocs(int n);
 }
 
 /// <summary>A workload of the catalogue: what `#!gosched help` and `run` show and check against.</summary>

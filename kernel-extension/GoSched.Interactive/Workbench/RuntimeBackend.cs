@@ -14,14 +14,15 @@ internal sealed class RuntimeBackend : IGoSchedBackend
         .Select(w => new WorkloadInfo(w.Name, w.Description, w.Parameters.Select(p => new WorkloadParameter(p.Name, p.Default, p.Description)).ToArray()))
         .ToArray();
 
-    public async Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken)
+    public async Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, Action<IRunControl>? started, CancellationToken cancellationToken)
     {
         RunResult result;
         try
         {
             // The run has its own threads and no cancellation of its own: an interrupted cell returns
             // at once and the runtime goes on until main returns or the timeout stops it.
-            result = await WorkloadCatalog.Get(workload).RunAsync(config, args, s_timeout).WaitAsync(cancellationToken);
+            Action<GoRuntime>? onStart = started is null ? null : rt => started(new RunControl(rt));
+            result = await WorkloadCatalog.Get(workload).RunAsync(config, args, s_timeout, started: onStart).WaitAsync(cancellationToken);
         }
         catch (WorkloadException e)
         {
@@ -37,4 +38,9 @@ internal sealed class RuntimeBackend : IGoSchedBackend
     }
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
+
+    private sealed class RunControl(GoRuntime rt) : IRunControl
+    {
+        public int SetGomaxprocs(int n) => rt.SetGomaxprocs(n);
+    }
 }

@@ -107,27 +107,29 @@ public sealed class Workload
     /// Runs the workload on a new runtime with <paramref name="config"/> and returns what happened
     /// (errors such as deadlock or panic are in the result, not thrown). Bad arguments throw.
     /// </summary>
+    /// <param name="started">Called with the run's runtime before it starts (e.g. to change its GOMAXPROCS while it runs).</param>
     public RunResult Run(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action<GoRuntime>? started = null)
     {
         var bound = Bind(args);
         if (Configure != null) config = Configure(config, bound);
         using var rt = new GoRuntime(config).WithWorkloadName(Name);
         rt.SchedTraceOut = schedTraceOut;
         var run = new WorkloadRun();
+        started?.Invoke(rt);
         var result = rt.Run(() => _main(bound, run), timeout ?? TimeSpan.FromMinutes(10), cancellationToken);
         return result with { Metrics = run.Metrics, Arguments = bound.Values };
     }
 
     /// <summary><see cref="Run"/> off the calling thread (the notebook's way).</summary>
     public Task<RunResult> RunAsync(GoConfig config, IReadOnlyDictionary<string, string>? args = null, TimeSpan? timeout = null, TextWriter? schedTraceOut = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action<GoRuntime>? started = null)
     {
         Bind(args); // argument errors surface synchronously, before any thread starts
         var tcs = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var t = new Thread(() =>
         {
-            try { tcs.SetResult(Run(config, args, timeout, schedTraceOut, cancellationToken)); }
+            try { tcs.SetResult(Run(config, args, timeout, schedTraceOut, cancellationToken, started)); }
             catch (Exception e) { tcs.SetException(e); }
         }) { IsBackground = true, Name = $"gosched-workload-{Name}" };
         t.Start();
