@@ -6,8 +6,8 @@
 //             wake-up, the goroutine readied and run);
 //   sleepers  10,000 sleepers, each sleeping random whole-millisecond durations in [1, 50] ms;
 //   loaded    the sleepers again while GOMAXPROCS CPU-bound goroutines keep every P busy: nobody
-//             is idle to poll, so timers run only when a P schedules (checkTimers in findRunnable),
-//             i.e. when sysmon preempts a spinner (forcePreemptNS, 10 ms) or a sleeper parks.
+//             is idle to poll, so timers run only when a P schedules (checkTimers at the top of
+//             findRunnable): when a sleeper parks or a CPU-bound goroutine yields.
 //
 // Lateness is what the sleeper sees, on every system alike: the clock after the sleep minus (the
 // clock before it + the duration). Durations are whole milliseconds because Task.Delay has
@@ -16,11 +16,15 @@
 // report gives their medians over the repetitions, side by side, with gosched's ratios to Go and
 // .NET (BenchReport.Breakdown). The metric itself is the sleepers' p99.
 //
-// The CPU-bound goroutines: on gosched `await Go.WorkNs(1 ms)` in a loop (preemptible by sysmon,
-// as Go's asynchronous preemption preempts go/timers' workload.Spin loop); on .NET a ThreadPool
-// task spinning 1 ms at a time and yielding its thread in between (a task that never yields would
-// hold a pool thread until the pool's starvation logic adds another, which measures the pool's
-// thread injection rather than its timers).
+// The CPU-bound goroutines spin 1 ms at a time and yield in between, on every system alike:
+// gosched `await Go.WorkNs(1 ms)` then `await Go.Gosched()`, Go workload.Spin(1 ms) then
+// runtime.Gosched(), .NET a ThreadPool task spinning 1 ms then `await Task.Yield()`. Without the
+// yield, timers would wait for preemption: sysmon preempts a goroutine that has run 10 ms
+// (forcePreemptNS) and sleeps up to 10 ms between checks, so both gosched and Go wake sleepers
+// ~20 ms late at p50 (measured: gosched 21 ms, Go 19 ms; p99 53 and 57 ms): a figure of sysmon's
+// period, the same by construction on both, not of the timers. (A .NET task that never yields
+// would hold a pool thread until the pool's starvation logic adds another: a figure of thread
+// injection.)
 using HdrHistogram;
 
 namespace GoSched.Benchmarks.Workloads;
@@ -78,7 +82,7 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
     {
         var size = SizeOf(o.Quick);
         int rep = 0;
-        return OneGoroutine(o, "gosched: `await Go.SleepNs(d)`; loaded: GOMAXPROCS goroutines in `await Go.WorkNs(1 ms)` loops",
+        return OneGoroutine(o, "gosched: `await Go.SleepNs(d)`; loaded: GOMAXPROCS goroutines looping `await Go.WorkNs(1 ms)`, `await Go.Gosched()`",
             done => GoschedMain(size, o.Gomaxprocs, ++rep, done));
     }
 
@@ -161,10 +165,14 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
         wg.Done();
     }
 
-    /// <summary>CPU-bound until stop: 1 ms of work at a time, never yielding (sysmon preempts it).</summary>
+    /// <summary>CPU-bound until stop: 1 ms of work at a time, yielding in between.</summary>
     private static async GoTask GoschedBurner(StopFlag stop, WaitGroup done)
     {
-        while (!stop.IsSet) await Go.WorkNs(1_000_000);
+        while (!stop.IsSet)
+        {
+            await Go.WorkNs(1_000_000);
+            await Go.Gosched();
+        }
         done.Done();
     }
 

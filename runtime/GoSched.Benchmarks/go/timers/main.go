@@ -4,8 +4,10 @@
 //	sleepers: 10,000 goroutines each sleeping sleeperSleeps random whole-millisecond durations in
 //	          [1, 50] ms;
 //	loaded:   the sleepers again while GOMAXPROCS goroutines spin (workload.Spin, 1 ms at a time,
-//	          no function calls in the loop), so that every P is busy and a woken sleeper waits
-//	          for a timer check in schedule() or for sysmon to preempt a spinner (forcePreemptNS).
+//	          then runtime.Gosched()), so that every P is busy and timers run only when a P
+//	          schedules (checkTimers in schedule/findrunnable). Without the Gosched, timers wait
+//	          for sysmon to preempt a spinner (forcePreemptNS, 10 ms, checked every 10 ms by an
+//	          idle-looking sysmon): about 20 ms at p50, a figure of sysmon's period.
 //
 // Lateness is measured by the sleeper itself, as the C# sides do: monotonic time after the sleep
 // minus (time before it + the duration). The percentiles are read at the same rank as
@@ -95,6 +97,7 @@ func sleepersRun(seed int64, load bool) []int64 {
 			go func() {
 				for !stop.Load() {
 					workload.Spin(time.Millisecond)
+					runtime.Gosched()
 				}
 				burners.Done()
 			}()
