@@ -21,7 +21,9 @@ public class BlockingWorkloadsTests
     {
         var r = Run("syscall-block", "gomaxprocs=2,sampleperiodus=0", ("blockers", "2"), ("calls", "5"), ("block", "2ms"), ("work", "2ms"), ("handoff", handoff));
         Assert.Equal(20, r.Metrics["blocked_ms"]);
-        if (handoff == "0") Assert.True(r.Metrics["handoffs"] >= 1, "a 2 ms blocking call was never retaken by sysmon");
+        if (handoff == "0") Assert.True(r.Metrics["sysmon_retakes"] >= 1, "a 2 ms blocking call was never retaken by sysmon");
+        else Assert.Equal(10, r.Metrics["handoffs"]);
+        Assert.InRange(r.Metrics["cpu_wall_ms"], 0.001, r.Metrics["wall_ms"]);
     }
 
     [Theory]

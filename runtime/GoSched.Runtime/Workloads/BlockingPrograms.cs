@@ -42,18 +42,25 @@ internal static class SyscallBlock
         long start = WorkloadRun.Now();
         var wg = new WaitGroup();
         int callsDone = 0, workDone = 0;
+        long cpuEnd = 0;
         wg.Add(blockers + workers);
         for (int i = 0; i < blockers; i++) Blocker(calls, block, handoff, wg, () => Interlocked.Increment(ref callsDone));
-        for (int i = 0; i < workers; i++) Worker(work, wg, () => Interlocked.Increment(ref workDone));
+        for (int i = 0; i < workers; i++)
+            Worker(work, wg, () => { if (Interlocked.Increment(ref workDone) == workers) Volatile.Write(ref cpuEnd, WorkloadRun.Now()); });
         await wg.Wait();
-        long wall = WorkloadRun.Now() - start;
+        long wall = WorkloadRun.Now() - start, cpuWall = cpuEnd - start;
         if (callsDone != blockers * calls || workDone != workers)
             throw new InvalidOperationException($"syscall-block lost work: {callsDone} of {blockers * calls} calls, {workDone} of {workers} workers");
-        run.Report("handoffs", rt.SyscallRetakes - retakes0);
+        long retakes = rt.SyscallRetakes - retakes0;
+        run.Report("sysmon_retakes", retakes);
+        // Every SyscallBlock call hands its P off at once; with Go.Syscall, only those sysmon retook.
+        run.Report("handoffs", handoff ? blockers * calls : retakes);
         run.Report("blocked_ms", blockers * calls * block / 1e6);
         run.Report("wall_ms", wall / 1e6);
-        // CPU work done per P-second: near 1 when blocked threads do not hold Ps.
-        run.Report("efficiency", (double)work * workers / Go.Gomaxprocs / wall);
+        run.Report("cpu_wall_ms", cpuWall / 1e6);
+        // CPU work done per P-second until the CPU-bound goroutines finished: near 1 when blocked
+        // threads do not hold Ps.
+        run.Report("efficiency", (double)work * workers / Go.Gomaxprocs / cpuWall);
     }
 
     private static async GoTask Blocker(int calls, long block, bool handoff, WaitGroup wg, Action done)
@@ -240,6 +247,12 @@ internal static class Stw
 
     private sealed class Counts { public long Sleeps, Woke; }
 
+    private static double Median(IEnumerable<long> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length == 0 ? 0 : v[v.Length / 2];
+    }
+
     private static async GoTask Main(WorkloadArgs a, WorkloadRun run)
     {
         int sleepers = a.Int("sleepers"), burners = Go.Gomaxprocs;
@@ -258,7 +271,9 @@ internal static class Stw
         var pauses = rt.Recording.Pauses.Where(p => p.Reason == "pause").ToArray();
         run.Report("pauses", pauses.Length);
         run.Report("pause_total_ms", pauses.Sum(p => p.DurationNs) / 1e6);
+        run.Report("pause_p50_us", Median(pauses.Select(p => p.DurationNs)) / 1e3);
         run.Report("pause_max_us", pauses.Length == 0 ? 0 : pauses.Max(p => p.DurationNs) / 1e3);
+        run.Report("time_to_stop_p50_us", Median(pauses.Select(p => p.StopNs)) / 1e3);
         run.Report("time_to_stop_max_us", pauses.Length == 0 ? 0 : pauses.Max(p => p.StopNs) / 1e3);
         run.Report("timers_fired", counts.Woke);
     }
