@@ -58,9 +58,7 @@ public sealed partial class GoRuntime
         }
         int prev = Gomaxprocs;
         if (!StopTheWorld("GOMAXPROCS")) throw new InvalidOperationException("the runtime stopped before GOMAXPROCS could change");
-        // newprocs will be processed by startTheWorld.
-        _newProcs = n;
-        StartTheWorld();
+        StartTheWorld(newProcs: n); // newprocs will be processed by startTheWorld
         return prev;
     }
 

@@ -105,10 +105,14 @@ public sealed partial class GoRuntime
         return false;
     }
 
-    /// <summary>Starts the world a host thread stopped. Mirrors runtime.startTheWorld (startTheWorldWithSema + semrelease).</summary>
-    internal void StartTheWorld()
+    /// <summary>
+    /// Starts the world a host thread stopped, with <paramref name="newProcs"/> Ps if not 0 (Go's
+    /// newprocs). Mirrors runtime.startTheWorld (startTheWorldWithSema + semrelease).
+    /// </summary>
+    internal void StartTheWorld(int newProcs = 0)
     {
         if (Volatile.Read(ref _worldSema) == 0 || !_stwByHost) Throw("startTheWorld: world not stopped by this thread");
+        if (newProcs != 0) _newProcs = newProcs;
         StartTheWorldWithSema();
         Volatile.Write(ref _worldSema, 0);
         if (Interlocked.Decrement(ref _outsidePending) == 0) RecheckDead();
@@ -425,9 +429,11 @@ public sealed partial class GoRuntime
 // Synthetic pauses (the stwpauseus / stwperiodms knobs): a thread of the runtime's own stops the
 // world every stwperiodms and keeps it stopped for stwpauseus once every P has stopped, standing
 // in for Go's GC stop-the-world phases, so that a notebook can see how pauses show in scheduling
-// and timer latency. The k-th pause is asked for at start + k·period, or as soon as the previous
-// one ends if the thread fell behind: a run of length W has W/period pauses (±1) however loaded
-// the machine is. Each pause is recorded (Recording.Pauses) with its time-to-stop and length.
+// and timer latency. The k-th pause is asked for at start + k·period, never earlier, or as soon as
+// the previous one ends if the thread fell behind: while a stop plus a pause fit in a period, a
+// run of length W has W/period pauses (±1); when stops are slower (CPU-bound goroutines on a busy
+// machine) the pauses run behind their schedule, never ahead. Each pause is recorded
+// (Recording.Pauses) with its time-to-stop and length.
 public sealed partial class GoRuntime
 {
     private Thread? _pauserThread;

@@ -141,6 +141,11 @@ public sealed partial class GoRuntime
                 if (RunqEmpty(pp) && Volatile.Read(ref _sched.NmSpinning) + Volatile.Read(ref _sched.NPIdle) > 0 &&
                     pp.SysmonSyscallWhen + 10_000_000 > now)
                     continue;
+                // Need to decrement number of idle locked M's (pretending that one more is running)
+                // before the CAS. Otherwise the M from which we retake can exit the syscall, find no
+                // idle P while this one is in hand-off, go idle and make checkdead report runnable
+                // goroutines with no running M (sysmon is not counted as one).
+                IncIdleLocked(-1);
                 if (Interlocked.CompareExchange(ref pp.Status, (int)PStatus.Idle, (int)PStatus.Syscall) == (int)PStatus.Syscall)
                 {
                     n++;
@@ -148,9 +153,20 @@ public sealed partial class GoRuntime
                     Interlocked.Increment(ref _syscallRetakes);
                     HandoffP(pp);
                 }
+                IncIdleLocked(1);
             }
         }
         return n;
+    }
+
+    /// <summary>Adds v to the idle-locked M count; checkdead when it grows. Mirrors runtime.incidlelocked.</summary>
+    private void IncIdleLocked(int v)
+    {
+        lock (_sched.Lock)
+        {
+            _sched.NmIdleLocked += v;
+            if (v > 0) CheckDead();
+        }
     }
 
     /// <summary>Asks the goroutine running on pp to stop at its next await. Mirrors runtime.preemptone.</summary>

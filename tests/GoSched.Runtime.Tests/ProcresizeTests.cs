@@ -164,6 +164,65 @@ public class ProcresizeTests
     }
 
     [Fact]
+    public void ADestroyedPsGoroutinesGoFirstRunnextFirstAndItsTimersMove()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0")).Start();
+        var order = new List<int>();
+        var fired = new int[3];
+        Assert.True(rt.StopTheWorld("test"));
+        P p1 = rt.AllP[1];
+        // Four goroutines that have not run yet, moved from the global queue onto P1: three in
+        // its ring, the last one in runnext.
+        for (int i = 1; i <= 4; i++)
+        {
+            int id = i;
+            rt.Go(() => Record(order, id));
+        }
+        var sched = rt.SchedState;
+        var gs = new List<G>();
+        lock (sched.Lock)
+        {
+            for (G? g = sched.RunqHead; g != null; g = g.SchedLink) gs.Add(g);
+            sched.RunqHead = sched.RunqTail = null;
+            sched.RunqSize = 0;
+        }
+        Assert.Equal(4, gs.Count);
+        for (int i = 0; i < 3; i++) rt.RunqPut(p1, gs[i], next: false);
+        rt.RunqPut(p1, gs[3], next: true);
+        // Timers on P1: one waiting, one deleted (still on the heap), one modified earlier.
+        long now = GoSched.Internal.Clock.Nanotime();
+        RTimer Timer(int k, long when) => new() { When = when, F = (_, _) => Interlocked.Increment(ref fired[k]) };
+        var waiting = Timer(0, now + 2_000_000);
+        var deleted = Timer(1, now + 2_000_000);
+        var modified = Timer(2, now + 60_000_000_000);
+        rt.AddTimer(waiting, on: p1);
+        rt.AddTimer(deleted, on: p1);
+        rt.AddTimer(modified, on: p1);
+        Assert.True(rt.DelTimer(deleted));
+        Assert.True(rt.ModTimer(modified, now + 3_000_000, 0, modified.F, null, 0));
+        Assert.Equal(3, p1.TimersLen);
+
+        rt.StartTheWorld(newProcs: 1); // procresize destroys P1
+
+        Assert.Equal((int)PStatus.Dead, Volatile.Read(ref p1.Status));
+        Assert.Equal(0, p1.TimersLen);
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref fired[0]) + Volatile.Read(ref fired[2]) == 2 && order.Count == 4 || rt.Error != null,
+            TimeSpan.FromSeconds(30)));
+        Assert.Null(rt.Error);
+        // On the one P left: the global queue's head is P1's runnext, then its ring in order.
+        lock (order) Assert.Equal([4, 1, 2, 3], order);
+        Assert.Equal([1, 0, 1], fired);
+        Assert.Equal(TimerStatus.Removed, deleted.State);
+        rt.Stop();
+    }
+
+    private static async GoTask Record(List<int> order, int id)
+    {
+        lock (order) order.Add(id);
+        await Go.Gosched();
+    }
+
+    [Fact]
     public void ShrinkingToOneAndGrowingBackFromTheHostKeepsEveryGoroutine()
     {
         using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=4,sampleperiodus=0")).Start();

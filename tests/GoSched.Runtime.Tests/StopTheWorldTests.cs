@@ -167,31 +167,48 @@ public class StopTheWorldTests
     }
 
     [Theory]
-    [InlineData(10, 1000, 200)]
-    [InlineData(5, 200, 150)]
-    public void PauseKnobProducesTheConfiguredNumberOfPauses(int periodMs, int pauseUs, int runMs)
+    [InlineData(10, 1000, 200, 0)]
+    [InlineData(5, 200, 150, 0)]
+    [InlineData(10, 500, 200, 2)]
+    public void PauseKnobProducesTheConfiguredNumberOfPauses(int periodMs, int pauseUs, int runMs, int spinners)
     {
         using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs=2,stwperiodms={periodMs},stwpauseus={pauseUs}"));
-        var r = rt.Run(() => TimersUnderLoad(runMs), TimeSpan.FromSeconds(60));
+        var r = rt.Run(() => TimersUnderLoad(runMs, spinners), TimeSpan.FromSeconds(60));
         Assert.Null(r.Error);
         var pauses = r.Recording.Pauses.Where(p => p.Reason == "pause").ToArray();
-        long expected = r.Recording.WallNs / (periodMs * 1_000_000L);
-        Assert.InRange(pauses.Length, expected - 1, expected + 1);
+        long period = periodMs * 1_000_000L, expected = r.Recording.WallNs / period;
+        // The k-th pause is asked for at start + k·period, never earlier (later if the previous one
+        // ran over), in order and without overlap.
+        for (int i = 0; i < pauses.Length; i++)
+        {
+            Assert.True(pauses[i].TimeNs >= (i + 1) * period, $"pause {i + 1} asked for at {pauses[i].TimeNs} ns, before its slot");
+            if (i > 0) Assert.True(pauses[i].TimeNs >= pauses[i - 1].TimeNs + pauses[i - 1].DurationNs);
+        }
         // Each pause keeps the world stopped at least the configured length once every P stopped.
         Assert.All(pauses, p => Assert.True(p.DurationNs - p.StopNs >= pauseUs * 1000L, $"pause {p.DurationNs - p.StopNs} ns < {pauseUs} µs"));
         Assert.All(pauses, p => Assert.Equal(2, p.ProcsAfter));
-        // In order and not overlapping.
-        for (int i = 1; i < pauses.Length; i++) Assert.True(pauses[i].TimeNs >= pauses[i - 1].TimeNs + pauses[i - 1].DurationNs);
+        if (spinners == 0)
+        {
+            // Light load: every P stops within µs, so the pauser keeps to its schedule: the count
+            // is the number of periods in the run, ±1 (the one in flight when the run ended).
+            Assert.InRange(pauses.Length, expected - 1, expected + 1);
+        }
+        else
+        {
+            // CPU-bound goroutines on every P (and a machine shared with others) can make a stop
+            // slower than a period; the pauser then runs behind, never ahead.
+            Assert.InRange(pauses.Length, 1, expected + 1);
+        }
     }
 
     /// <summary>Spinning goroutines and 1 ms sleepers for runMs; every sleeper's timer fires.</summary>
-    private static async GoTask TimersUnderLoad(int runMs)
+    private static async GoTask TimersUnderLoad(int runMs, int spinners)
     {
         var stop = new Flag();
         var wg = new WaitGroup();
         int fired = 0, sleeps = 0;
-        wg.Add(4);
-        for (int i = 0; i < 2; i++) Spinner(stop, wg);
+        wg.Add(spinners + 2);
+        for (int i = 0; i < spinners; i++) Spinner(stop, wg);
         for (int i = 0; i < 2; i++) Sleeper(stop, wg, () => Interlocked.Increment(ref sleeps), () => Interlocked.Increment(ref fired));
         await Go.Sleep(TimeSpan.FromMilliseconds(runMs));
         stop.Set = true;
