@@ -71,7 +71,6 @@ public sealed partial class GoRuntime
     /// </summary>
     private void StartM(P? pp, bool spinning)
     {
-        SysmonWake(); // work is arriving: sysmon must watch the P (see Sysmon.cs)
         M? nmp;
         lock (_sched.Lock)
         {
@@ -81,6 +80,12 @@ public sealed partial class GoRuntime
                 pp = PIdleGet();
                 if (pp == null) return;
             }
+            // Work is arriving: sysmon must watch the P (see Sysmon.cs). Only now, with pp out of
+            // the idle list (PIdleGet's Interlocked decrement is the fence): sysmon sets
+            // sysmonwait and then re-reads npidle, so either it sees this P busy or we see it
+            // waiting. Woken before the P was taken, sysmon could re-read npidle == gomaxprocs,
+            // find no timer and sleep 60 s while the P ran a CPU-bound goroutine unpreempted.
+            SysmonWake();
             nmp = MGet();
             if (nmp == null)
             {
