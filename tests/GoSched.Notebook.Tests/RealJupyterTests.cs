@@ -23,7 +23,7 @@ public class RealJupyterTests
     public static TheoryData<string> Notebooks() => new(NotebookPaths());
 
     /// <summary>The notebooks to run, relative to the repository root, shipped ones first.</summary>
-    static List<string> NotebookPaths()
+    internal static List<string> NotebookPaths()
     {
         var root = Repo.Root;
         var paths = new List<string>();
