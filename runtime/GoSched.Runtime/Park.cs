@@ -112,7 +112,11 @@ public sealed partial class GoRuntime
     /// <summary>Starts the OS thread of a new M. Mirrors runtime.newm + newosproc.</summary>
     private void NewM(M mp)
     {
-        var t = new Thread(() => MStart(mp), maxStackSize: 16 << 20)
+        var t = new Thread(() =>
+        {
+            TimerSlack.MakePrecise(); // the M may block in the poller until a timer: see Internal/TimerSlack.cs
+            MStart(mp);
+        }, maxStackSize: 16 << 20)
         {
             IsBackground = true,
             Name = $"gosched-{_id}-M{mp.Id}",
