@@ -26,7 +26,7 @@ public sealed partial class GoRuntime : IDisposable
     private P[] _allp;         // replaced by procresize; readers without sched.lock take the array once
     private readonly PMask _idlepMask;
     private readonly PMask _timerpMask;
-    private readonly PollEvent _poller = new();
+    private readonly NetPoller _poller; // epoll + eventfd break (Netpoll.cs)
     private RandomOrder _stealOrder;
     private readonly Sched _sched = new();
     private readonly List<M> _allm = new(); // under sched.lock
@@ -62,6 +62,7 @@ public sealed partial class GoRuntime : IDisposable
         _timerpMask = new PMask(GoConfig.MaxGomaxprocs);
         _stealOrder = new RandomOrder((uint)_gomaxprocs);
         _hostRand = new FastRand(SeedFor(-1));
+        _poller = new NetPoller(this);
         Recording = new Recording("gosched", "custom", _config.ToString());
     }
 

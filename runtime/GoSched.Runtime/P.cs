@@ -36,7 +36,7 @@ internal sealed class P
     /// <summary>Incremented on every scheduler call that does not inherit the time slice.</summary>
     public long SchedTick;
 
-    /// <summary>Incremented on every system call (a later issue).</summary>
+    /// <summary>Incremented on every system call.</summary>
     public long SyscallTick;
 
     /// <summary>sysmon's view (sysmontick): the SchedTick it last saw and when it first saw it. sysmon's thread only.</summary>

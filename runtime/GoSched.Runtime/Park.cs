@@ -155,7 +155,7 @@ public sealed partial class GoRuntime
     }
 
     /// <summary>
-    /// Hands off P from an M that will block (syscall, locked thread; later issues): starts an M
+    /// Hands off P from an M that will block (syscall, locked thread): starts an M
     /// for it if it has work, else puts it on the idle list. Mirrors runtime.handoffp (Go 1.21).
     /// </summary>
     internal void HandoffP(P pp)

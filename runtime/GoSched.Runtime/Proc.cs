@@ -20,9 +20,9 @@
 // parent as the G's resume point and asks the M loop to continue, so deep await chains never grow
 // the native stack.
 //
-// Where the later issues slot in: findRunnable checks timers first (checkTimers), polls the
-// network without blocking before stealing, steals timers on stealWork's last pass, and blocks in
-// netpoll until the earliest timer instead of stopm. Each place is marked below.
+// findRunnable also checks timers first (checkTimers), polls the network without blocking before
+// stealing, steals timers on stealWork's last pass, and blocks in netpoll (Netpoll.cs) until the
+// earliest timer instead of stopm.
 using GoSched.Internal;
 
 namespace GoSched;
@@ -139,7 +139,10 @@ public sealed partial class GoRuntime
             if (gp != null) return gp;
         }
 
-        // Non-blocking netpoll goes here (the netpoll issue).
+        // Poll network: only an optimisation before stealing, skipped if nobody waits on the
+        // network or an M is blocked in the poller already (NetpollNonBlocking, Netpoll.cs).
+        gp = NetpollNonBlocking();
+        if (gp != null) return gp;
 
         // Spinning Ms: steal work from other Ps. Limit the number of spinning Ms to half the
         // number of busy Ps: this is necessary to prevent excessive CPU consumption when
@@ -221,18 +224,23 @@ public sealed partial class GoRuntime
             pollUntil = CheckTimersNoP(allpSnapshot, timerpMaskSnapshot, pollUntil);
         }
 
-        // Poll until the next timer. Exactly one M blocks in the poller (sched.lastpoll == 0 while
-        // it does); a new earlier timer breaks it (WakeNetPoller). Until the netpoll issue, the
-        // poller is a futex wait with a nanosecond timeout and never returns goroutines.
-        if (pollUntil != 0 && Interlocked.Exchange(ref _sched.LastPoll, 0) != 0)
+        // Poll network until the next timer (forever if none) when goroutines wait on the network
+        // or a timer is pending. Exactly one M blocks in the poller (sched.lastpoll == 0 while it
+        // does); a new earlier timer breaks it (WakeNetPoller). That M holds no P and is not
+        // idle, so checkdead does not call goroutines waiting on the network deadlocked.
+        if ((Volatile.Read(ref _poller.Waiters) > 0 || pollUntil != 0) && Interlocked.Exchange(ref _sched.LastPoll, 0) != 0)
         {
             Interlocked.Exchange(ref _sched.PollUntil, pollUntil);
             if (mp.P != null) Throw("findrunnable: netpoll with p");
             if (mp.Spinning) Throw("findrunnable: netpoll with spinning");
-            long delay = pollUntil - Clock.Nanotime();
-            if (delay < 0) delay = 0;
+            long delay = -1;
+            if (pollUntil != 0)
+            {
+                delay = pollUntil - Clock.Nanotime();
+                if (delay < 0) delay = 0;
+            }
             mp.Blocked = true;
-            _poller.Wait(delay); // netpoll(delay): block until new work is available
+            var list = _poller.Netpoll(delay); // block until new work is available
             mp.Blocked = false;
             now = Clock.Nanotime();
             Interlocked.Exchange(ref _sched.PollUntil, 0);
@@ -240,10 +248,15 @@ public sealed partial class GoRuntime
             if (_stopping) return null;
             P? pp4;
             lock (_sched.Lock) pp4 = PIdleGet();
-            if (pp4 != null)
+            if (pp4 == null)
+            {
+                InjectGList(ref list);
+            }
+            else
             {
                 AcquireP(mp, pp4);
-                // (netpoll issue: the first ready G is returned here and the rest injected.)
+                gp = TakeFirstInjectRest(ref list);
+                if (gp != null) return gp;
                 if (wasSpinning) mp.BecomeSpinning(_sched);
                 goto top;
             }
@@ -490,7 +503,8 @@ public sealed partial class GoRuntime
         // "no goroutines (main called runtime.Goexit) - deadlock!".
         if (waiting == 0) return;
         // There are no goroutines running, so we can look at the Ps: a pending timer will ready
-        // a goroutine (the netpoller, a later issue, is checked here too).
+        // a goroutine. Goroutines waiting on the network never get here: while any waits, the
+        // last M to go idle blocks in netpoll instead (findRunnable), and run above counts it.
         foreach (var pp in _allp)
             if (Volatile.Read(ref pp.NumTimers) > 0) return;
         FatalNoThrow(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));

@@ -21,7 +21,7 @@ public enum GStatus
     Runnable = 1,
     /// <summary>Executing on an M with a P; owned by that M.</summary>
     Running = 2,
-    /// <summary>In a blocking system call (Go.Syscall, a later issue); owned by its M, P may be retaken.</summary>
+    /// <summary>In a blocking system call (Go.Syscall); owned by its M, P may be retaken.</summary>
     Syscall = 3,
     /// <summary>Blocked in the runtime (channel, select, sema, sleep); owned by the wait queue that records it.</summary>
     Waiting = 4,
@@ -36,9 +36,9 @@ public enum PStatus
     Idle = 0,
     /// <summary>Owned by an M that runs user code or the scheduler. Only the owner M changes it.</summary>
     Running = 1,
-    /// <summary>Its M is in a system call (a later issue).</summary>
+    /// <summary>Its M is in a system call.</summary>
     Syscall = 2,
-    /// <summary>Halted for stop-the-world (a later issue).</summary>
+    /// <summary>Halted for stop-the-world.</summary>
     GcStop = 3,
     /// <summary>No longer used (GOMAXPROCS shrank, or the runtime stopped).</summary>
     Dead = 4,
@@ -59,6 +59,7 @@ public enum WaitReason
     Semacquire,
     Sleep,
     TaskWait,
+    IOWait,
 }
 
 internal static class WaitReasonText
@@ -77,6 +78,7 @@ internal static class WaitReasonText
         WaitReason.Semacquire => "semacquire",
         WaitReason.Sleep => "sleep",
         WaitReason.TaskWait => ".NET task wait",
+        WaitReason.IOWait => "IO wait",
         _ => r.ToString(),
     };
 }

@@ -193,7 +193,11 @@ public sealed partial class GoRuntime
     private void StartTheWorldWithSema()
     {
         if (!_worldStopped) Throw("startTheWorld: world not stopped");
-        // (The netpoll issue: poll the network without blocking here and inject what is ready.)
+        if (_poller.Inited)
+        {
+            var list = _poller.Netpoll(0); // non-blocking
+            InjectGList(ref list);
+        }
         P? p1;
         int oldProcs;
         lock (_sched.Lock)

@@ -14,8 +14,8 @@
 // syscall exit or a stop-the-world to wake it, and caps the sleep at forcegcperiod/2), so that a
 // goroutine that starts hogging a P after a quiet spell is still preempted on time.
 //
-// retake also takes back Ps held in long system calls (Syscall.cs). The network poll when nobody
-// has polled for 10 ms comes with the netpoll issue; its place is marked.
+// retake also takes back Ps held in long system calls (Syscall.cs), and sysmon polls the network
+// when nobody has for 10 ms (SysmonNetpoll, Netpoll.cs), injecting the goroutines it finds ready.
 using GoSched.Internal;
 
 namespace GoSched;
@@ -81,7 +81,8 @@ public sealed partial class GoRuntime
                     Volatile.Write(ref _sysmonWait, 0);
                     continue;
                 }
-                // Network poll if not polled for more than 10 ms goes here (the netpoll issue).
+                // Poll the network if not polled for more than 10 ms (Netpoll.cs).
+                SysmonNetpoll(now);
                 if (Retake(Clock.Nanotime()) != 0) idle = 0;
                 else idle++;
             }

@@ -41,7 +41,7 @@ internal sealed unsafe class Note : IDisposable
         else lock (this) Monitor.PulseAll(this);
     }
 
-    /// <summary>Sets the key and wakes a sleeper without the one-wakeup check (for PollEvent, which re-arms itself).</summary>
+    /// <summary>Sets the key and wakes a sleeper without the one-wakeup check (for the poller stand-in where epoll is missing, which re-arms itself).</summary>
     public void Signal()
     {
         Interlocked.Exchange(ref *_key, 1);
@@ -100,34 +100,4 @@ internal sealed unsafe class Note : IDisposable
     }
 
     ~Note() { if (_key != null) NativeMemory.Free(_key); }
-}
-
-/// <summary>
-/// The stand-in for the network poller's blocking wait until the netpoll issue: one M sleeps in
-/// Wait(delay) with nanosecond resolution (futex), Break wakes it. Like netpollBreak with its
-/// netpollWakeSig, at most one break is pending at a time; a break that arrives after a timeout
-/// makes the next Wait return at once (a spurious wake-up, which the scheduler tolerates).
-/// </summary>
-internal sealed unsafe class PollEvent : IDisposable
-{
-    private readonly Note _note = new();
-    private int _wakeSig;
-
-    /// <summary>netpoll(delay): blocks until Break or delay ns (delay &lt; 0: until Break; 0: returns at once).</summary>
-    public void Wait(long delay)
-    {
-        if (delay != 0) _note.TSleep(delay);
-        // Like netpoll reading the eventfd: consume the break, then allow the next one. A break
-        // whose flag is set but whose signal is not yet written is consumed by the next Wait.
-        if (_note.Consume()) Volatile.Write(ref _wakeSig, 0);
-    }
-
-    /// <summary>netpollBreak: wakes the waiter; a no-op while a break is already pending.</summary>
-    public void Break()
-    {
-        if (Interlocked.CompareExchange(ref _wakeSig, 1, 0) != 0) return;
-        _note.Signal();
-    }
-
-    public void Dispose() => _note.Dispose();
 }
