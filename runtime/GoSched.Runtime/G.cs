@@ -102,6 +102,13 @@ internal sealed class G
     /// <summary>The main goroutine of GoRuntime.Run: its exit ends the run.</summary>
     public bool IsMain;
 
+    /// <summary>
+    /// When a netpoll call returned this goroutine ready (nanotime), 0 otherwise: written by the
+    /// polling M before the G is made runnable, read and cleared once by execute, which records the
+    /// netpoll wake latency. A field rather than rare state: network goroutines set it on every wake.
+    /// </summary>
+    public long NetpollReadyNs;
+
     // The rest is state that most goroutines never touch (select, sleep, Go.Work, locked threads,
     // a panic). It lives in a side record allocated on first use and kept across reuse from the free
     // list, so a goroutine that only uses channels costs its G, its body and a sudog: the G is 40

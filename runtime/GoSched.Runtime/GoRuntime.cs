@@ -227,6 +227,8 @@ public sealed partial class GoRuntime : IDisposable
         _endNs = Clock.Nanotime();
         Recording.WallNs = _endNs - _startNs;
         CollectTimerStats();
+        CollectNetpollStats();
+        Recording.Syscalls = SyscallCounts();
         Recording.Counters = AllPEver.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
             p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
         lock (_sched.Lock)
@@ -261,10 +263,20 @@ public sealed partial class GoRuntime : IDisposable
         }
     }
 
+    /// <summary>Merges the Ps' netpoll wake latency into the recording, with the poller's counters (after every M has exited).</summary>
+    private void CollectNetpollStats()
+    {
+        var merged = Latency.NewHistogram();
+        foreach (var p in AllPEver)
+            if (p.NetpollWakeLatency is { } h) merged.Add(h);
+        Recording.NetpollWakeLatency = merged;
+        Recording.Netpoll = _poller.Counters();
+    }
+
     /// <summary>Merges the Ps' timer lateness into the recording (after every M has exited).</summary>
     private void CollectTimerStats()
     {
-        var merged = new HdrHistogram.LongHistogram(1, Observability.TimerStats.HighestTrackableNs, 3);
+        var merged = Latency.NewHistogram();
         var firings = new List<Observability.TimerFiring>();
         foreach (var p in AllPEver)
         {

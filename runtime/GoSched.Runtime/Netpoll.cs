@@ -336,6 +336,8 @@ internal sealed unsafe class NetPoller : IDisposable
     public long Breaks => Interlocked.Read(ref _breaks);
     /// <summary>Goroutines made ready by polls.</summary>
     public long Readied => Interlocked.Read(ref _readied);
+    /// <summary>The counters above as one reading (racy, as the sampler's).</summary>
+    public Observability.NetpollCounters Counters() => new(Polls, BlockingPolls, Breaks, Readied);
     /// <summary>Descriptors open on this poller.</summary>
     public int OpenCount { get { lock (_cacheLock) return _open.Count; } }
 
@@ -487,6 +489,9 @@ internal sealed unsafe class NetPoller : IDisposable
             // Differs from Go 1.19, as Go 1.22 (netpollAdjustWaiters): these goroutines no longer wait.
             Interlocked.Add(ref Waiters, -toRun.Count);
             Interlocked.Add(ref _readied, toRun.Count);
+            // Start of each one's netpoll wake latency; execute reads it (GoRuntime.RecordNetpollWake).
+            long now = Clock.Nanotime();
+            for (G? gp = toRun.Head; gp != null; gp = gp.SchedLink) gp.NetpollReadyNs = now;
         }
         return toRun;
     }

@@ -79,6 +79,9 @@ internal sealed class P
     /// <summary>Lateness of every timer this P ran. Written under TimersLock.</summary>
     public readonly Observability.TimerStats TimerStats = new();
 
+    /// <summary>Netpoll wake latency of the goroutines this P executed; made on the first one. Owner only.</summary>
+    public HdrHistogram.LongHistogram? NetpollWakeLatency;
+
     // --- Free Gs (GFree.cs). Owner only. ---
     public G? GFreeHead;
     public int GFreeCount;
@@ -108,4 +111,6 @@ internal struct PCounters
     public long Spins;          // times the M holding this P became spinning
     public long Parks;          // goroutines parked by this P's M
     public long Preempts;       // goroutines asked to yield by preemption
+    public long Syscalls;       // system calls entered by goroutines on this P (entersyscall, entersyscallblock)
+    public long BlockHandoffs;  // of those, Go.SyscallBlock calls that handed the P off at once
 }

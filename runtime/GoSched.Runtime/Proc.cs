@@ -284,6 +284,7 @@ public sealed partial class GoRuntime
         CasGStatus(gp, GStatus.Runnable, GStatus.Running);
         gp.Preempt = false;
         if (!inheritTime) pp.SchedTick++;
+        if (gp.NetpollReadyNs != 0) RecordNetpollWake(pp, gp);
 
         while (true)
         {
@@ -337,6 +338,17 @@ public sealed partial class GoRuntime
                     return;
             }
         }
+    }
+
+    /// <summary>
+    /// A goroutine that netpoll readied starts running: records the time since the poll returned it
+    /// into pp's histogram (made on the P's first one, so the hot path allocates nothing). Owner only.
+    /// </summary>
+    private static void RecordNetpollWake(P pp, G gp)
+    {
+        long waited = Clock.Nanotime() - gp.NetpollReadyNs;
+        gp.NetpollReadyNs = 0;
+        Observability.Latency.Record(pp.NetpollWakeLatency ??= Observability.Latency.NewHistogram(), waited);
     }
 
     /// <summary>

@@ -15,6 +15,21 @@ namespace GoSched;
 
 public sealed partial class GoRuntime
 {
+    /// <summary>
+    /// System calls and hand-offs so far: the Ps' counters (plain fields written by their owners,
+    /// read racily) and sysmon's retakes. Exact once every M has exited.
+    /// </summary>
+    internal Observability.SyscallCounters SyscallCounts()
+    {
+        long syscalls = 0, handoffs = 0;
+        foreach (var p in AllPEver)
+        {
+            syscalls += p.Counters.Syscalls;
+            handoffs += p.Counters.BlockHandoffs;
+        }
+        return new(syscalls, handoffs, SyscallRetakes);
+    }
+
     /// <summary>The goroutine enters a system call; its P stays attached as oldp in _Psyscall. Mirrors runtime.reentersyscall.</summary>
     internal static void EnterSyscall(M mp, G gp)
     {
@@ -23,6 +38,7 @@ public sealed partial class GoRuntime
         var rt = gp.Runtime;
         if (Volatile.Read(ref pp.RunSafePointFn) != 0) rt.RunSafePointFn(pp); // forEachP (StopTheWorld.cs)
         mp.SyscallTick = pp.SyscallTick;
+        pp.Counters.Syscalls++;
         pp.M = null;
         mp.OldP = pp;
         mp.P = null;
@@ -41,6 +57,8 @@ public sealed partial class GoRuntime
         P pp = mp.P!;
         mp.SyscallTick = pp.SyscallTick;
         pp.SyscallTick++;
+        pp.Counters.Syscalls++;
+        pp.Counters.BlockHandoffs++;
         CasGStatus(gp, GStatus.Running, GStatus.Syscall);
         HandoffP(ReleaseP(mp));
     }

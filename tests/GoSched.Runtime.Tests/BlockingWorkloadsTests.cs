@@ -7,7 +7,7 @@ namespace GoSched.Tests;
 
 public class BlockingWorkloadsTests
 {
-    private static RunResult Run(string name, string knobs, params (string, string)[] args)
+    internal static RunResult Run(string name, string knobs, params (string, string)[] args)
     {
         var r = WorkloadCatalog.Get(name).Run(GoConfig.Parse(knobs), args.ToDictionary(a => a.Item1, a => a.Item2), TimeSpan.FromSeconds(60));
         Assert.True(r.Error == null, $"{name}: {r.Error}");

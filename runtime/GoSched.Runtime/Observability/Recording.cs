@@ -19,6 +19,9 @@ namespace GoSched.Observability;
 /// <param name="Goroutines">Goroutines by status; null when the source does not say.</param>
 /// <param name="TimersLen">Per P: timers on its heap (Go's timerslen); null when unknown.</param>
 /// <param name="DeletedTimers">Per P: deleted timers still on its heap; null when unknown.</param>
+/// <param name="Machines">Ms by what they are doing; null when the source does not say (Go's logs).</param>
+/// <param name="Netpoll">The network poller's counters so far (cumulative); null when unknown.</param>
+/// <param name="Syscalls">System calls and P hand-offs so far (cumulative); null when unknown.</param>
 public sealed record SchedSample(
     long TimeNs,
     int Gomaxprocs,
@@ -31,7 +34,10 @@ public sealed record SchedSample(
     bool[]? RunNext,
     GoroutineCounts? Goroutines,
     int[]? TimersLen = null,
-    int[]? DeletedTimers = null)
+    int[]? DeletedTimers = null,
+    MachineCounts? Machines = null,
+    NetpollCounters? Netpoll = null,
+    SyscallCounters? Syscalls = null)
 {
     /// <summary>Depth of P <paramref name="p"/>'s local queue counting runnext (ring only when runnext is unknown).</summary>
     public int Depth(int p) => LocalRunq[p] + (RunNext is { } rn && rn[p] ? 1 : 0);
@@ -45,6 +51,35 @@ public sealed record SchedSample(
 /// <param name="ProcsBefore">GOMAXPROCS before.</param>
 /// <param name="ProcsAfter">GOMAXPROCS after.</param>
 public sealed record StwPause(long TimeNs, long StopNs, long DurationNs, string Reason, int ProcsBefore, int ProcsAfter);
+
+/// <summary>
+/// Ms by what they are doing at one instant (racy reads, like the rest of a sample; an M between
+/// two states, e.g. in the scheduler holding a P without spinning, is in none of them).
+/// </summary>
+/// <param name="Running">Ms holding a P and running a goroutine.</param>
+/// <param name="Syscall">Ms in a system call (goroutines in _Gsyscall: each holds its M).</param>
+/// <param name="Spinning">Ms looking for work (sched.nmspinning).</param>
+/// <param name="Idle">Ms parked on the idle list (sched.nmidle).</param>
+/// <param name="IdleLocked">Ms parked waiting for their locked goroutine (sched.nmidlelocked).</param>
+/// <param name="Netpoll">Ms blocked in netpoll: 0 or 1 (sched.lastpoll == 0).</param>
+public sealed record MachineCounts(int Running, int Syscall, int Spinning, int Idle, int IdleLocked, int Netpoll);
+
+/// <summary>The network poller's counters (cumulative: since the run started).</summary>
+/// <param name="Polls">netpoll calls, blocking or not.</param>
+/// <param name="BlockingPolls">Of those, the ones in which an M could sleep (a delay other than 0).</param>
+/// <param name="Breaks">netpollBreak wake-ups actually signalled (at most one pending at a time).</param>
+/// <param name="Readied">Goroutines the polls made ready.</param>
+public sealed record NetpollCounters(long Polls, long BlockingPolls, long Breaks, long Readied);
+
+/// <summary>System calls and the P hand-offs they caused (cumulative: since the run started).</summary>
+/// <param name="Syscalls">Go.Syscall and Go.SyscallBlock calls (entersyscall and entersyscallblock).</param>
+/// <param name="BlockHandoffs">Ps handed off at once by Go.SyscallBlock (entersyscallblock's handoffp).</param>
+/// <param name="SysmonRetakes">Ps sysmon took back from system calls and handed off (retake).</param>
+public sealed record SyscallCounters(long Syscalls, long BlockHandoffs, long SysmonRetakes)
+{
+    /// <summary>Every hand-off of a P from a system call: immediate ones plus sysmon's.</summary>
+    public long Handoffs => BlockHandoffs + SysmonRetakes;
+}
 
 /// <summary>Goroutines by status at one instant.</summary>
 public sealed record GoroutineCounts(int Runnable, int Running, int Waiting, int Syscall, int Dead);
@@ -122,6 +157,22 @@ public sealed class Recording
 
     /// <summary>Individual timer firings (time, P, lateness), thinned evenly past 200,000 per P.</summary>
     public IReadOnlyList<TimerFiring> TimerFirings { get; internal set; } = Array.Empty<TimerFiring>();
+
+    /// <summary>
+    /// Netpoll wake latency (ns): for every goroutine a netpoll call readied, from the poll
+    /// returning it until it started running (execute), all Ps merged; null for parsed Go logs.
+    /// </summary>
+    public HdrHistogram.LongHistogram? NetpollWakeLatency { get; internal set; }
+
+    /// <summary>The network poller's counters at the end of the run; null for parsed Go logs.</summary>
+    public NetpollCounters? Netpoll { get; internal set; }
+
+    /// <summary>System calls, their immediate hand-offs and sysmon's retakes at the end of the run; null for parsed Go logs.</summary>
+    public SyscallCounters? Syscalls { get; internal set; }
+
+    /// <summary>Netpoll wake latency percentile in ms (e.g. 50, 99); NaN if no goroutine was woken by netpoll.</summary>
+    public double NetpollWakeLatencyMs(double percentile) =>
+        NetpollWakeLatency is { TotalCount: > 0 } h ? h.GetValueAtPercentile(percentile) / 1e6 : double.NaN;
 
     /// <summary>Deleted timers removed by the 1/4 rule (clearDeletedTimers), all Ps.</summary>
     public long ClearedDeletedTimers { get; internal set; }

@@ -73,9 +73,13 @@ internal sealed class Sampler
         var runnext = new bool[allp.Length];
         var timers = new int[allp.Length];
         var deleted = new int[allp.Length];
+        int runningMs = 0;
         for (int i = 0; i < allp.Length; i++)
         {
             var p = allp[i];
+            // An M holding a running P with a goroutine on it (a spinning M holds its P with none).
+            if (Volatile.Read(ref p.Status) == (int)PStatus.Running && Volatile.Read(ref p.M) is { } m && Volatile.Read(ref m.CurG) != null)
+                runningMs++;
             uint h = Volatile.Read(ref p.RunqHead), t = Volatile.Read(ref p.RunqTail);
             int n = (int)(t - h);
             runq[i] = n < 0 || n > p.Runq.Length ? 0 : n; // inconsistent read: treat as empty
@@ -95,10 +99,16 @@ internal sealed class Sampler
                 case GStatus.Dead: dead++; break;
             }
         }
+        int spinning = Volatile.Read(ref sched.NmSpinning), idle = Volatile.Read(ref sched.NmIdle);
+        // Each goroutine in a system call holds its M; exactly one M blocks in netpoll while lastpoll is 0.
+        // nmidlelocked dips below 0 while retake hands a P off (it pretends one more M runs): no M is idle-locked then.
+        var machines = new MachineCounts(runningMs, syscall, spinning, idle, Math.Max(0, Volatile.Read(ref sched.NmIdleLocked)),
+            Interlocked.Read(ref sched.LastPoll) == 0 ? 1 : 0);
         _rt.Recording.AddSample(new SchedSample(
             Clock.Nanotime() - _startNs, allp.Length, Volatile.Read(ref sched.NPIdle), (int)Volatile.Read(ref sched.MNext),
-            Volatile.Read(ref sched.NmSpinning), Volatile.Read(ref sched.NmIdle), Volatile.Read(ref sched.RunqSize),
-            runq, runnext, new GoroutineCounts(runnable, running, waiting, syscall, dead), timers, deleted));
+            spinning, idle, Volatile.Read(ref sched.RunqSize),
+            runq, runnext, new GoroutineCounts(runnable, running, waiting, syscall, dead), timers, deleted,
+            machines, _rt.Poller.Counters(), _rt.SyscallCounts()));
     }
 
     /// <summary>Writes schedtrace (and scheddetail) lines in Go's format. Mirrors runtime.schedtrace.</summary>

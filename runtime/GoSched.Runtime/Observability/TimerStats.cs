@@ -10,11 +10,9 @@ public readonly record struct TimerFiring(long TimeNs, int P, long LatenessNs);
 /// <summary>A P's timer lateness. Written by the M holding the P's timers lock.</summary>
 internal sealed class TimerStats
 {
-    /// <summary>Lateness is tracked up to 100 s with 3 significant digits.</summary>
-    public const long HighestTrackableNs = 100_000_000_000;
     public const int MaxFirings = 200_000;
 
-    public readonly LongHistogram Lateness = new(1, HighestTrackableNs, 3);
+    public readonly LongHistogram Lateness = Latency.NewHistogram();
     public readonly List<TimerFiring> Firings = new();
     private long _seen;
     private int _stride = 1;
@@ -23,7 +21,7 @@ internal sealed class TimerStats
 
     public void Record(int p, long atNs, long latenessNs)
     {
-        Lateness.RecordValue(Math.Clamp(latenessNs, 1, HighestTrackableNs));
+        Latency.Record(Lateness, latenessNs);
         // Keep every firing until MaxFirings, then every 2nd, 4th, ... (thinning what we keep).
         if (_seen++ % _stride != 0) return;
         if (Firings.Count >= MaxFirings)

@@ -1,0 +1,104 @@
+// What a run records about the netpoller and system calls: the netpoll wake latency histogram
+// counts exactly the goroutines netpoll readied, the hand-off counters count exactly the calls that
+// hand Ps off, and the sampler's Ms-by-state, netpoll and syscall columns are sane. Behaviour and
+// conservation only: no assertion on how long anything took (the machines are shared).
+using GoSched.Observability;
+using GoSched.Workloads;
+
+namespace GoSched.Tests;
+
+public class NetpollSyscallRecordingTests
+{
+    private static RunResult Run(string name, string knobs, params (string, string)[] args) => BlockingWorkloadsTests.Run(name, knobs, args);
+
+    [Fact]
+    public void WithoutTheNetworkNothingIsRecordedAsANetpollWake()
+    {
+        var r = Run("pingpong", "gomaxprocs=2,sampleperiodus=0", ("rounds", "200"));
+        Assert.Equal(0, r.Recording.NetpollWakeLatency!.TotalCount);
+        Assert.Equal(0, r.Recording.Netpoll!.Readied);
+        Assert.True(double.IsNaN(r.Recording.NetpollWakeLatencyMs(50)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void HandoffCountersMatchTheCallsOfSyscallBlock(int procs)
+    {
+        const int blocking = 7, plain = 11, goroutines = 3;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0"));
+        var r = rt.Run(() => Main());
+        r.EnsureSuccess();
+
+        var sys = Assert.IsType<SyscallCounters>(r.Recording.Syscalls);
+        Assert.Equal(goroutines * blocking, sys.BlockHandoffs);
+        Assert.Equal(goroutines * (blocking + plain), sys.Syscalls);
+        Assert.Equal(rt.SyscallRetakes, sys.SysmonRetakes);
+        Assert.Equal(sys.BlockHandoffs + sys.SysmonRetakes, sys.Handoffs);
+
+        async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(goroutines);
+            for (int i = 0; i < goroutines; i++) Caller(wg);
+            await wg.Wait();
+        }
+
+        async GoTask Caller(WaitGroup wg)
+        {
+            for (int k = 0; k < blocking; k++) await Go.SyscallBlock(() => Thread.Sleep(0));
+            for (int k = 0; k < plain; k++) Assert.Equal(k, await Go.Syscall(() => k));
+            wg.Done();
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public void SyscallBlockRecordsItsHandoffsAndMsInSyscalls(string handoff)
+    {
+        var r = Run("syscall-block", "gomaxprocs=2,sampleperiodus=200",
+            ("blockers", "3"), ("calls", "6"), ("block", "3ms"), ("work", "4ms"), ("handoff", handoff));
+        var sys = r.Recording.Syscalls!;
+        Assert.Equal(18, sys.Syscalls);
+        Assert.Equal(handoff == "1" ? 18 : 0, sys.BlockHandoffs);
+        Assert.Equal(r.Metrics["sysmon_retakes"], sys.SysmonRetakes);
+        Assert.Equal(r.Metrics["handoffs"], sys.Handoffs);
+        if (handoff == "0") Assert.True(sys.SysmonRetakes >= 1, "3 ms blocking calls were never retaken by sysmon");
+
+        var samples = r.Recording.Samples;
+        // 54 ms of blocking calls sampled every 200 µs: some sample sees an M in a system call.
+        Assert.Contains(samples, s => s.Machines!.Syscall > 0);
+        foreach (var s in samples)
+        {
+            var m = Assert.IsType<MachineCounts>(s.Machines);
+            Assert.InRange(m.Running, 0, s.Gomaxprocs);
+            Assert.InRange(m.Syscall, 0, 3);
+            Assert.InRange(m.Spinning, 0, s.Threads);
+            Assert.InRange(m.Idle, 0, s.Threads);
+            Assert.InRange(m.IdleLocked, 0, s.Threads);
+            Assert.InRange(m.Netpoll, 0, 1);
+            Assert.Equal(s.Goroutines!.Syscall, m.Syscall);
+        }
+        var over = samples.Select(s => s.Syscalls!).ToArray();
+        for (int i = 1; i < over.Length; i++)
+        {
+            Assert.True(over[i].Syscalls >= over[i - 1].Syscalls);
+            Assert.True(over[i].Handoffs >= over[i - 1].Handoffs);
+        }
+        Assert.Equal(sys, over[^1]);
+    }
+
+    [Fact]
+    public void AGoSchedtraceLogFillsTheTableWithoutTheNewColumns()
+    {
+        var rec = SchedTraceParser.Parse(new StringReader(
+            "SCHED 0ms: gomaxprocs=2 idleprocs=0 threads=4 spinningthreads=0 idlethreads=1 runqueue=0 [1 2]\n"), "log");
+        var s = Assert.Single(rec.Samples);
+        Assert.Null(s.Machines);
+        Assert.Null(s.Netpoll);
+        Assert.Null(s.Syscalls);
+        Assert.Null(rec.NetpollWakeLatency);
+        Assert.Null(rec.Syscalls);
+    }
+}
