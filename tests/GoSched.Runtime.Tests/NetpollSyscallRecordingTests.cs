@@ -11,6 +11,46 @@ public class NetpollSyscallRecordingTests
 {
     private static RunResult Run(string name, string knobs, params (string, string)[] args) => BlockingWorkloadsTests.Run(name, knobs, args);
 
+    [Theory]
+    [InlineData(1, "")]
+    [InlineData(2, "")]
+    [InlineData(4, "")]
+    [InlineData(2, ",runqsize=4,randomizescheduler=1,seed=7")]
+    [InlineData(3, ",randomizescheduler=1,seed=11")]
+    public void TheWakeLatencyHistogramCountsExactlyTheGoroutinesNetpollReadied(int procs, string extra)
+    {
+        var r = Run("netecho", $"gomaxprocs={procs},sampleperiodus=500{extra}", ("pairs", "6"), ("rounds", "200"), ("size", "32"));
+        var rec = r.Recording;
+
+        var poll = Assert.IsType<NetpollCounters>(rec.Netpoll);
+        var latency = Assert.IsAssignableFrom<HdrHistogram.LongHistogram>(rec.NetpollWakeLatency);
+        Assert.True(poll.Readied > 0, "no goroutine was readied by netpoll in an echo run");
+        // Every goroutine netpoll readied ran before the run ended (each finishes before main
+        // returns), and each run after a netpoll wake is recorded once.
+        Assert.Equal(poll.Readied, latency.TotalCount);
+        Assert.InRange(poll.BlockingPolls, 0, poll.Polls);
+        Assert.False(double.IsNaN(rec.NetpollWakeLatencyMs(50)));
+        Assert.True(rec.NetpollWakeLatencyMs(50) <= rec.NetpollWakeLatencyMs(99));
+    }
+
+    [Fact]
+    public void NetpollCountersOverTimeNeverFallAndEndAtTheRunsTotals()
+    {
+        var r = Run("netecho", "gomaxprocs=2,sampleperiodus=200", ("pairs", "4"), ("rounds", "300"));
+        var samples = r.Recording.Samples;
+        Assert.NotEmpty(samples);
+        var polls = samples.Select(s => Assert.IsType<NetpollCounters>(s.Netpoll)).ToArray();
+        for (int i = 1; i < polls.Length; i++)
+        {
+            Assert.True(polls[i].Polls >= polls[i - 1].Polls);
+            Assert.True(polls[i].Readied >= polls[i - 1].Readied);
+            Assert.True(polls[i].BlockingPolls >= polls[i - 1].BlockingPolls);
+        }
+        // The sampler's last reading is taken once every M has exited: the run's own totals.
+        Assert.Equal(r.Recording.Netpoll, polls[^1]);
+        Assert.All(samples, s => Assert.InRange(s.Machines!.Netpoll, 0, 1));
+    }
+
     [Fact]
     public void WithoutTheNetworkNothingIsRecordedAsANetpollWake()
     {
@@ -100,5 +140,37 @@ public class NetpollSyscallRecordingTests
         Assert.Null(s.Syscalls);
         Assert.Null(rec.NetpollWakeLatency);
         Assert.Null(rec.Syscalls);
+    }
+}
+
+public class NetEchoWorkloadTests
+{
+    [Theory]
+    [InlineData(1, "3", "100", "8")]
+    [InlineData(2, "8", "150", "64")]
+    [InlineData(4, "5", "40", "70000")] // messages larger than the socket buffers: writes park too
+    public void EveryMessageComesBackOnceAndTheFiguresAreReported(int procs, string pairs, string rounds, string size)
+    {
+        var r = WorkloadCatalog.Get("netecho").Run(GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0"),
+            new Dictionary<string, string> { ["pairs"] = pairs, ["rounds"] = rounds, ["size"] = size }, TimeSpan.FromSeconds(90));
+        Assert.True(r.Error == null, $"netecho: {r.Error}");
+
+        Assert.Equal(int.Parse(pairs) * int.Parse(rounds), r.Metrics["round_trips"]);
+        Assert.True(r.Metrics["rtt_p50_us"] > 0);
+        Assert.True(r.Metrics["rtt_p50_us"] <= r.Metrics["rtt_p99_us"]);
+        Assert.True(r.Metrics["round_trips_per_s"] > 0);
+        Assert.True(r.Metrics["mb_per_s"] > 0);
+        // Acceptor, servers and clients all ended; nothing is left open or waiting.
+        Assert.Equal(2 * int.Parse(pairs) + 2, r.GoroutinesStarted);
+        Assert.Equal(r.GoroutinesStarted, r.GoroutinesFinished);
+    }
+
+    [Fact]
+    public void ItIsInTheCatalogueWithTypedParameters()
+    {
+        var w = WorkloadCatalog.Get("netecho");
+        Assert.Equal(["pairs", "rounds", "size"], w.Parameters.Select(p => p.Name));
+        Assert.Contains("between 8 and", Assert.Throws<WorkloadException>(() => w.Bind(new Dictionary<string, string> { ["size"] = "4" })).Message);
+        Assert.Contains("not an integer", Assert.Throws<WorkloadException>(() => w.Bind(new Dictionary<string, string> { ["pairs"] = "x" })).Message);
     }
 }

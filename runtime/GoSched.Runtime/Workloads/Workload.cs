@@ -155,7 +155,7 @@ public static class WorkloadCatalog
     {
         Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload,
         Timers.Workload, Tickers.Workload, Timers.UnderLoad, TimerChurn.Workload,
-        SyscallBlock.Workload, Locked.Workload, Resize.Workload, Stw.Workload,
+        SyscallBlock.Workload, Locked.Workload, Resize.Workload, Stw.Workload, NetEcho.Workload,
     };
 
     public static IReadOnlyList<Workload> All => s_all;
