@@ -85,10 +85,27 @@ public sealed class ChartSpec
 
     public SeriesSpec[] Series { get; set; } = [];
 
+    /// <summary>Shaded vertical bands behind the series (intervals of time, e.g. stop-the-world pauses); line charts only.</summary>
+    public BandSpec[] Bands { get; set; } = [];
+
     /// <summary>Pixel size; 0: the renderer picks one from the number of panels.</summary>
     public int Width { get; set; }
 
     public int Height { get; set; }
+}
+
+/// <summary>An x interval shaded over the full height of one panel, under its traces.</summary>
+public sealed class BandSpec
+{
+    public double X0 { get; set; }
+
+    public double X1 { get; set; }
+
+    /// <summary>Index into <see cref="ChartSpec.PanelTitles"/> (0 when the chart has one panel).</summary>
+    public int Panel { get; set; }
+
+    /// <summary>A series group whose colour the band takes (one run's pauses in its colour); empty: grey.</summary>
+    public string Group { get; set; } = "";
 }
 
 /// <summary>One trace: a name for the legend, x and y of equal length, and where it goes.</summary>

@@ -91,11 +91,40 @@ public sealed class PlotlyChartRenderer : IChartRenderer
                 Pattern: chart.ShareX ? StyleParam.LayoutGridPattern.Coupled : StyleParam.LayoutGridPattern.Independent,
                 YGap: 0.35);
 
+        if (chart.Bands.Length > 0)
+            result = Plotly.NET.Chart.withShapes(chart.Bands.Select(b => Band(b, colors, columns, chart.ShareX && panels > 1)), Append: null).Invoke(result);
+
         int width = chart.Width > 0 ? chart.Width : DefaultWidth;
         int height = chart.Height > 0 ? chart.Height : Math.Max(MinHeight, rows * PanelHeight);
         result = Plotly.NET.CSharp.GenericChartExtensions.WithSize(result, width, height);
         if (chart.Title.Length > 0) result = Plotly.NET.Chart.withTitle(chart.Title, TitleFont: null).Invoke(result);
         return result;
+    }
+
+    /// <summary>
+    /// A band as a rectangle on its panel's x axis, from the bottom to the top of the panel's y
+    /// domain, under the traces. Panels map to axes as plotly.js's grid patterns number them:
+    /// coupled, one x axis per column and one y axis per row; independent, an x/y pair per panel.
+    /// </summary>
+    private static Shape Band(BandSpec b, Dictionary<string, string> colors, int columns, bool coupled)
+    {
+        int x = coupled ? b.Panel % columns + 1 : b.Panel + 1, y = coupled ? b.Panel / columns + 1 : b.Panel + 1;
+        string Axis(string letter, int n) => n == 1 ? letter : $"{letter}{n}";
+        var shape = new Shape();
+        shape.SetProperty("type", "rect");
+        shape.SetProperty("layer", "below");
+        shape.SetProperty("xref", Axis("x", x));
+        shape.SetProperty("yref", $"{Axis("y", y)} domain");
+        shape.SetProperty("x0", b.X0);
+        shape.SetProperty("x1", b.X1);
+        shape.SetProperty("y0", 0);
+        shape.SetProperty("y1", 1);
+        shape.SetProperty("fillcolor", colors.GetValueOrDefault(b.Group, "#7f7f7f"));
+        shape.SetProperty("opacity", 0.2);
+        var line = new Line();
+        line.SetProperty("width", 0);
+        shape.SetProperty("line", line);
+        return shape;
     }
 
     /// <summary>Rejects a spec that Plotly would draw wrongly without a word.</summary>
@@ -110,6 +139,13 @@ public sealed class PlotlyChartRenderer : IChartRenderer
                 throw new ArgumentException($"chart '{chart.Title}': series '{s.Name}' has {s.X.Length} x values and {s.Y.Length} y values");
             if (s.Panel < 0 || s.Panel >= panels)
                 throw new ArgumentException($"chart '{chart.Title}': series '{s.Name}' is on panel {s.Panel}, but the chart has {panels}");
+        }
+        foreach (var b in chart.Bands)
+        {
+            if (b.Panel < 0 || b.Panel >= panels)
+                throw new ArgumentException($"chart '{chart.Title}': a band is on panel {b.Panel}, but the chart has {panels}");
+            if (!(b.X0 <= b.X1))
+                throw new ArgumentException($"chart '{chart.Title}': a band runs from {b.X0} to {b.X1}");
         }
     }
 }

@@ -98,6 +98,53 @@ public class ChartRendererTests
         Assert.Contains("panel 3, but the chart has 1", Assert.Throws<ArgumentException>(() => _renderer.LineChart(lost)).Message);
     }
 
+    /// <summary>Four panels (marked by their series' names), a band on each, laid out in <paramref name="columns"/> columns.</summary>
+    private static ChartSpec Banded(int columns, bool shareX) => new()
+    {
+        Title = "banded",
+        PanelTitles = ["a", "b", "c", "d"],
+        Columns = columns,
+        ShareX = shareX,
+        Series = Enumerable.Range(0, 4).Select(i => new SeriesSpec { Name = $"panel{i}", X = [0, 10], Y = [i, i], Panel = i }).ToArray(),
+        Bands = Enumerable.Range(0, 4).Select(i => new BandSpec { X0 = i + 0.25, X1 = i + 0.5, Panel = i, Group = i == 3 ? "panel3" : "" }).ToArray(),
+    };
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    public void A_band_is_drawn_on_the_axes_of_its_panels_traces(int columns, bool shareX)
+    {
+        string html = _renderer.LineChart(Banded(columns, shareX));
+
+        var shapes = Regex.Matches(html, "\\{\"type\":\"rect\",\"layer\":\"below\",\"xref\":\"(x\\d*)\",\"yref\":\"(y\\d*) domain\",\"x0\":([0-9.]+),\"x1\":[0-9.]+,\"y0\":0,\"y1\":1,\"fillcolor\":\"(#[0-9a-f]+)\"");
+        Assert.Equal(4, shapes.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            var trace = Regex.Match(html, $"\"name\":\"panel{i}\".*?\"xaxis\":\"(x\\d*)\",\"yaxis\":\"(y\\d*)\"");
+            Assert.True(trace.Success, $"panel{i}'s trace has no axes in {html}");
+            var band = shapes.Single(m => double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) == i + 0.25);
+            Assert.Equal((trace.Groups[1].Value, trace.Groups[2].Value), (band.Groups[1].Value, band.Groups[2].Value));
+        }
+        // A band takes its group's colour; one without a group is grey.
+        var color3 = Regex.Match(html, "\"name\":\"panel3\".*?\"color\":\"(#[0-9a-f]+)\"").Groups[1].Value;
+        Assert.Equal(color3, shapes.Single(m => m.Groups[3].Value == "3.25").Groups[4].Value);
+        Assert.Equal("#7f7f7f", shapes.Single(m => m.Groups[3].Value == "0.25").Groups[4].Value);
+    }
+
+    [Fact]
+    public void A_band_on_no_panel_or_running_backwards_is_rejected()
+    {
+        var lost = Banded(1, true);
+        lost.Bands = [new BandSpec { X0 = 1, X1 = 2, Panel = 4 }];
+        var backwards = Banded(1, true);
+        backwards.Bands = [new BandSpec { X0 = 2, X1 = 1 }];
+
+        Assert.Contains("a band is on panel 4, but the chart has 4", Assert.Throws<ArgumentException>(() => _renderer.LineChart(lost)).Message);
+        Assert.Contains("a band runs from 2 to 1", Assert.Throws<ArgumentException>(() => _renderer.LineChart(backwards)).Message);
+    }
+
     [Fact]
     public void The_script_tag_carries_plotly_js_guarded_against_require_js()
     {

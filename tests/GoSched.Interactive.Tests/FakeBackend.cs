@@ -19,7 +19,15 @@ internal sealed class FakeBackend : IGoSchedBackend
         new("pingpong", "Two goroutines bounce a value over a channel.", [new("rounds", "1000", "round trips")]),
         new("stuck", "A goroutine receives from a channel nobody sends on.", []),
         new("timers", "Goroutines sleep.", [new("sleeps", "1000", "timers fired")]),
+        new("netecho", "Client/server pairs echo over loopback.", [new("wakes", "500", "goroutines woken by netpoll")]),
+        new("syscall-block", "Goroutines block in system calls.", [new("handoff", "0", "1: Go.SyscallBlock")]),
     ];
+
+    /// <summary>The fake netecho run: wake k took (k + 1) x this, so the latency is spread evenly up to 0.5 ms.</summary>
+    public const long WakeStepNs = 1_000;
+
+    /// <summary>The pauses of the fake netecho and syscall-block runs: (start ms, length ms).</summary>
+    public static readonly (int StartMs, int LengthMs)[] Pauses = [(30, 2), (70, 1)];
 
     /// <summary>The fake timers run: lateness of firing k is (k + 1) x this, so it is spread evenly up to 20 ms.</summary>
     public const long LatenessStepNs = 20_000;
@@ -61,6 +69,9 @@ internal sealed class FakeBackend : IGoSchedBackend
         if (args.TryGetValue("workers", out var w) && w == "0")
             throw new ArgumentException("workers=0: must be at least 1");
 
+        if (workload is "netecho" or "syscall-block")
+            return Task.FromResult(new RunOutcome(BlockingRecording(workload, config, args), WallNs: 100_000_000, GoroutinesStarted: 6, GoroutinesFinished: 6, Steals: 0, null));
+
         if (workload == "timers")
         {
             int sleeps = int.Parse(args.GetValueOrDefault("sleeps", "1000"));
@@ -81,6 +92,7 @@ internal sealed class FakeBackend : IGoSchedBackend
             .ToArray());
         // Like the runtime's: a run with no timer has an empty lateness histogram, not none.
         Set(recording, nameof(Recording.TimerLateness), new LongHistogram(1, 100_000_000_000, 3));
+        SetNothingBlocked(recording);
 
         string? error = workload == "stuck" ? "all goroutines are asleep - deadlock!" : null;
         return Task.FromResult(new RunOutcome(recording, WallNs: 42_500_000, GoroutinesStarted: 9, GoroutinesFinished: error is null ? 9 : 7, Steals: 4, error));
@@ -111,6 +123,7 @@ internal sealed class FakeBackend : IGoSchedBackend
         Set(recording, nameof(Recording.TimerLatenessByP), (IReadOnlyList<LongHistogram>)byP);
         Set(recording, nameof(Recording.TimerFirings), (IReadOnlyList<TimerFiring>)firings);
         Set(recording, nameof(Recording.ClearedDeletedTimers), Cleared);
+        SetNothingBlocked(recording);
         if (config.SamplePeriodNs > 0)
         {
             var addSample = typeof(Recording).GetMethod("AddSample", BindingFlags.Instance | BindingFlags.NonPublic)!;
@@ -119,6 +132,58 @@ internal sealed class FakeBackend : IGoSchedBackend
                 int[] heap = Enumerable.Range(0, procs).Select(p => 10 * (i + 1) + p).ToArray();
                 int[] deleted = Enumerable.Repeat(i, procs).ToArray();
                 addSample.Invoke(recording, [new SchedSample(i * 25_000_000L, procs, 0, procs + 1, 0, 0, 0, new int[procs], new bool[procs], null, heap, deleted)]);
+            }
+        }
+        return recording;
+    }
+
+    /// <summary>Like the runtime's, a run that neither polled nor made system calls: empty tables, not none.</summary>
+    private static void SetNothingBlocked(Recording recording)
+    {
+        Set(recording, nameof(Recording.NetpollWakeLatency), new LongHistogram(1, 100_000_000_000, 3));
+        Set(recording, nameof(Recording.Netpoll), new NetpollCounters(0, 0, 0, 0));
+        Set(recording, nameof(Recording.Syscalls), new SyscallCounters(0, 0, 0));
+    }
+
+    /// <summary>
+    /// The fake netecho run (args "wakes": goroutines woken by netpoll, wake k (k + 1) x
+    /// <see cref="WakeStepNs"/> late) or syscall-block run (args "handoff"), over 100 ms with
+    /// <see cref="Pauses"/>; five samples 25 ms apart (unless the sampler is off) in which sample i
+    /// has seen 100 i polls (10 i blocking, 50 i goroutines readied) and 10 i system calls, of which
+    /// the hand-offs are all immediate (handoff=1) or 3 i sysmon retakes; Ms: 1 running, i % 3 in a
+    /// system call, 1 spinning, 2 idle, 0 idle locked, 1 in netpoll, of 6 threads.
+    /// </summary>
+    private static Recording BlockingRecording(string workload, GoConfig config, IReadOnlyDictionary<string, string> args)
+    {
+        int procs = config.Gomaxprocs;
+        bool handoff = args.GetValueOrDefault("handoff", "0") == "1";
+        var recording = new Recording("gosched", workload, config.ToString());
+        SetNothingBlocked(recording);
+        if (workload == "netecho")
+        {
+            int wakes = int.Parse(args.GetValueOrDefault("wakes", "500"));
+            var h = new LongHistogram(1, 100_000_000_000, 3);
+            for (int k = 0; k < wakes; k++) h.RecordValue((k + 1) * WakeStepNs);
+            Set(recording, nameof(Recording.NetpollWakeLatency), h);
+            Set(recording, nameof(Recording.Netpoll), new NetpollCounters(400, 40, 3, wakes));
+        }
+        else
+        {
+            Set(recording, nameof(Recording.Syscalls), new SyscallCounters(40, handoff ? 40 : 0, handoff ? 0 : 12));
+        }
+        var addPause = typeof(Recording).GetMethod("AddPause", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        foreach (var (start, length) in Pauses)
+            addPause.Invoke(recording, [new StwPause(start * 1_000_000L, 100_000, length * 1_000_000L, "pause", procs, procs)]);
+        if (config.SamplePeriodNs > 0)
+        {
+            var addSample = typeof(Recording).GetMethod("AddSample", BindingFlags.Instance | BindingFlags.NonPublic)!;
+            for (int i = 0; i < 5; i++)
+            {
+                var sample = new SchedSample(i * 25_000_000L, procs, 0, 6, 1, 2, 0, new int[procs], new bool[procs], null,
+                    Machines: new MachineCounts(1, i % 3, 1, 2, 0, 1),
+                    Netpoll: workload == "netecho" ? new NetpollCounters(100 * i, 10 * i, 0, 50 * i) : new NetpollCounters(0, 0, 0, 0),
+                    Syscalls: workload == "netecho" ? new SyscallCounters(0, 0, 0) : new SyscallCounters(10 * i, handoff ? 10 * i : 0, handoff ? 0 : 3 * i));
+                addSample.Invoke(recording, [sample]);
             }
         }
         return recording;

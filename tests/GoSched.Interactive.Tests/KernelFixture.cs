@@ -66,6 +66,13 @@ public abstract class KernelTestBase : IAsyncLifetime, IDisposable
             .Select(v => v.Value)
             .ToArray();
 
+    /// <summary>The Plotly charts displayed, in order.</summary>
+    internal static string[] Charts(KernelCommandResult result) =>
+        Displayed(result, Html).Where(h => h.Contains("Plotly.newPlot(", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>Legend entries of a chart: one per run or per group of series.</summary>
+    internal static int LegendEntries(string chart) => System.Text.RegularExpressions.Regex.Matches(chart, "\"showlegend\":true").Count;
+
     internal async Task<T> ValueAsync<T>(string variable)
     {
         var csharp = Kernel.ChildKernels.OfType<CSharpKernel>().Single();

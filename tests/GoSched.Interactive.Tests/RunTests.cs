@@ -38,7 +38,7 @@ public class RunTests : KernelTestBase
     }
 
     [Theory]
-    [InlineData("#!gosched run", "which workload? (fanout, pingpong, stuck, timers)")]
+    [InlineData("#!gosched run", "which workload? (fanout, pingpong, stuck, timers, netecho, syscall-block)")]
     [InlineData("#!gosched run spin", "unknown workload 'spin'; workloads: fanout, pingpong, stuck, timers")]
     [InlineData("#!gosched run fanout --arg rounds=3", "fanout has no parameter 'rounds' (parameters: workers, work)")]
     [InlineData("#!gosched run fanout --arg workers", "--arg workers: expected name=value")]

@@ -113,8 +113,8 @@ public class PlotTests : KernelTestBase
     }
 
     [Theory]
-    [InlineData("#!gosched plot", "what to plot? (runq, counters, timers)")]
-    [InlineData("#!gosched plot latency", "unknown kind 'latency'; kinds: runq, counters, timers")]
+    [InlineData("#!gosched plot", "what to plot? (runq, counters, timers, netpoll, syscalls)")]
+    [InlineData("#!gosched plot latency", "unknown kind 'latency'; kinds: runq, counters, timers, netpoll, syscalls")]
     [InlineData("#!gosched plot runq", "nothing to plot yet")]
     [InlineData("#!gosched plot runq --runs ghost", "no run or Recording variable named 'ghost' (runs: none yet)")]
     [InlineData("#!gosched plot runq --schedtrace /no/such.log", "--schedtrace: no such file: /no/such.log")]

@@ -1,24 +1,13 @@
 using System.Text.RegularExpressions;
-using GoSched.Interactive.Charts;
 using GoSched.Interactive.Workbench;
 using GoSched.Observability;
 using HdrHistogram;
-using Microsoft.DotNet.Interactive;
-using Microsoft.DotNet.Interactive.Commands;
-using Microsoft.DotNet.Interactive.CSharp;
-using Microsoft.DotNet.Interactive.Events;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace GoSched.Interactive.Tests;
 
 /// <summary>#!gosched plot timers on the fake runtime: the three charts, overlaid runs, and every refusal.</summary>
 public class TimerPlotTests : KernelTestBase
 {
-    private static string[] Charts(KernelCommandResult result) =>
-        Displayed(result, Html).Where(h => h.Contains("Plotly.newPlot(", StringComparison.Ordinal)).ToArray();
-
-    private static int LegendEntries(string chart) => Regex.Matches(chart, "\"showlegend\":true").Count;
-
     [Fact]
     public async Task One_run_draws_the_lateness_distribution_lateness_over_time_and_the_heaps()
     {
@@ -162,7 +151,7 @@ public class TimerChartsTests
     [Fact]
     public void The_histogram_is_a_closed_step_outline_of_log_bins_summing_to_100_percent()
     {
-        var (x, y) = TimerCharts.LogBinned(Uniform(1000, 20_000)); // 0.02 .. 20 ms
+        var (x, y) = LatencyCharts.LogBinned(Uniform(1000, 20_000)); // 0.02 .. 20 ms
 
         Assert.Equal(0, y[0]);
         Assert.Equal(0, y[^1]);
@@ -180,7 +169,7 @@ public class TimerChartsTests
     [Fact]
     public void The_CDF_rises_to_100_percent_at_the_largest_value()
     {
-        var (x, y) = TimerCharts.Cdf(Uniform(1000, 20_000));
+        var (x, y) = LatencyCharts.Cdf(Uniform(1000, 20_000));
 
         Assert.True(x.Zip(x.Skip(1)).All(p => p.First < p.Second), "values ascend");
         Assert.True(y.Zip(y.Skip(1)).All(p => p.First <= p.Second), "shares never fall");
@@ -210,48 +199,22 @@ public class TimerChartsTests
 }
 
 /// <summary>plot timers on the real runtime: a small timers run, then its three charts.</summary>
-public sealed class TimerPlotOnTheRuntimeTests : IAsyncLifetime, IDisposable
+public sealed class TimerPlotOnTheRuntimeTests : KernelTestBase
 {
-    private readonly CompositeKernel _kernel = new() { new CSharpKernel() };
-
-    public async Task InitializeAsync()
-    {
-        _kernel.DefaultKernelName = "csharp";
-        await GoSchedKernelExtension.LoadAsync(_kernel, new RuntimeBackend(), () => ChartHost.Renderer);
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    public void Dispose()
-    {
-        _kernel.Dispose();
-        Formatter.ResetToDefault();
-    }
-
-    private async Task<KernelCommandResult> SucceedsAsync(string code)
-    {
-        var result = await _kernel.SendAsync(new SubmitCode(code));
-        var failed = result.Events.OfType<CommandFailed>().FirstOrDefault();
-        Assert.True(failed is null, $"'{code}' failed: {failed?.Message}");
-        return result;
-    }
-
-    private static string[] Html(KernelCommandResult result) =>
-        result.Events.OfType<DisplayEvent>().SelectMany(e => e.FormattedValues).Where(v => v.MimeType == "text/html").Select(v => v.Value).ToArray();
+    private protected override IGoSchedBackend UseBackend() => new RuntimeBackend();
 
     [Fact]
     public async Task A_timers_run_and_a_churn_run_without_the_quarter_rule_plot_together()
     {
-        string summary = Html(await SucceedsAsync(
-            "#!gosched config --gomaxprocs 2 --sample-period-us 200\n#!gosched run timers --arg goroutines=20,sleeps=5,min=1ms,max=3ms --name sleepers")).Last();
+        string summary = Displayed(await SucceedsAsync(
+            "#!gosched config --gomaxprocs 2 --sample-period-us 200\n#!gosched run timers --arg goroutines=20,sleeps=5,min=1ms,max=3ms --name sleepers"), Html).Last();
         Assert.Contains(">100<", summary); // 20 goroutines x 5 sleeps fired
         await SucceedsAsync("#!gosched config --timer-clear 0\n#!gosched run timer-churn --arg goroutines=4,rounds=2,resets=20,timeout=2ms --name churn");
-        var churn = (Recording)(await _kernel.SendAsync(new SubmitCode("churn"))).Events.OfType<ReturnValueProduced>().Single().Value;
+        var churn = await ValueAsync<Recording>("churn");
         Assert.Contains("timerclear=0", churn.Settings);
         Assert.Equal(0, churn.ClearedDeletedTimers);
 
-        string[] charts = Html(await SucceedsAsync("#!gosched plot timers --runs sleepers,churn"))
-            .Where(h => h.Contains("Plotly.newPlot(", StringComparison.Ordinal)).ToArray();
+        string[] charts = Charts(await SucceedsAsync("#!gosched plot timers --runs sleepers,churn"));
 
         Assert.Equal(3, charts.Length);
         Assert.All(charts, c => Assert.Contains("churn: gosched timer-churn gomaxprocs=2,sampleperiodus=200,timerclear=0", c));

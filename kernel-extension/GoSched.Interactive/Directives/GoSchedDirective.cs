@@ -18,12 +18,18 @@ internal static class GoSchedDirective
 
     public const string Help = "help", Config = "config", Run = "run", Status = "status", Plot = "plot";
 
-    public const string PlotRunq = "runq", PlotCounters = "counters", PlotTimers = "timers";
+    public const string PlotRunq = "runq", PlotCounters = "counters", PlotTimers = "timers", PlotNetpoll = "netpoll", PlotSyscalls = "syscalls";
 
-    public static readonly string[] PlotKinds = [PlotRunq, PlotCounters, PlotTimers];
+    public static readonly string[] PlotKinds = [PlotRunq, PlotCounters, PlotTimers, PlotNetpoll, PlotSyscalls];
 
     /// <summary>The catalogue's workloads whose goroutines fire timers (named in plot timers' error).</summary>
     public static readonly string[] TimerWorkloads = ["timers", "ticker", "timers-under-load", "timer-churn"];
+
+    /// <summary>The catalogue's workloads whose goroutines wait on the network (named in plot netpoll's error).</summary>
+    public static readonly string[] NetpollWorkloads = ["netecho"];
+
+    /// <summary>The catalogue's workloads whose goroutines make blocking system calls (named in plot syscalls' error).</summary>
+    public static readonly string[] SyscallWorkloads = ["syscall-block"];
 
     /// <summary>The config options that set one knob each; values are parsed and checked by GoConfig.</summary>
     public static readonly KnobOption[] Knobs =
@@ -84,9 +90,11 @@ internal static class GoSchedDirective
         });
 
         root.Subcommands.Add(new KernelActionDirective(Plot,
-            "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue), `counters` (per-P scheduler counters) " +
-            "or `timers` (timer lateness as a histogram and CDF, lateness over time, and each P's timer heap with its deleted timers); " +
-            "several runs are drawn on the same charts.")
+            "Plots kept runs: `runq` (per-P run-queue depth over time and the global queue), `counters` (per-P scheduler counters), " +
+            "`timers` (timer lateness as a histogram and CDF, lateness over time, and each P's timer heap with its deleted timers), " +
+            "`netpoll` (netpoll wake latency as a histogram and CDF, and polls and goroutines readied over time) " +
+            "or `syscalls` (system calls, immediate P hand-offs and sysmon's retakes over time, and Ms by state over time); " +
+            "stop-the-world pauses are shaded on every timeline; several runs are drawn on the same charts.")
         {
             Parameters =
             [

@@ -404,6 +404,10 @@ internal sealed class GoSchedSession
         var runs = ResolveRuns(command);
         if (command.Kind == GoSchedDirective.PlotTimers)
             return PlotTimersAsync(runs, context);
+        if (command.Kind == GoSchedDirective.PlotNetpoll)
+            return PlotNetpollAsync(runs, context);
+        if (command.Kind == GoSchedDirective.PlotSyscalls)
+            return PlotSyscallsAsync(runs, context);
         if (command.Kind == GoSchedDirective.PlotCounters)
         {
             var withCounters = runs.Where(r => r.Recording.Counters.Count > 0).ToArray();
@@ -413,40 +417,98 @@ internal sealed class GoSchedSession
             return Task.CompletedTask;
         }
 
-        var empty = runs.Where(r => r.Recording.Samples.Count == 0).Select(r => r.Name).ToArray();
-        if (empty.Length > 0)
-            throw new DirectiveException($"plot runq: no samples in {string.Join(", ", empty)} (was the sampler off? #!gosched config --sample-period-us 1000)");
+        RefuseUnsampled(GoSchedDirective.PlotRunq, runs);
         _plotly.Display(context, _plotly.Renderer.LineChart(RecordingCharts.Runq(runs, command.Overlay)));
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// plot timers: the lateness distribution, lateness over time and the heaps, each a chart with
-    /// every run on it. Every run must have fired timers; the error says which did not and what to run.
+    /// What a plot kind needs of every run, and what to say of a run that lacks it. Has: true when
+    /// the run has it, false when it recorded none (nothing happened), null when its kind of
+    /// recording cannot have it (a Go schedtrace log). Whose: the workloads to suggest, as "a
+    /// workload {Whose}"; Otherwise: what to suggest when none of them is in this build.
     /// </summary>
+    private sealed record PlotNeeds(string Kind, string Table, Func<Recording, bool?> Has, Func<NamedRecording, string> NoneIn,
+        string Whose, string[] Workloads, string Otherwise);
+
+    private static readonly PlotNeeds s_timers = new(GoSchedDirective.PlotTimers, "timer lateness",
+        r => r.TimerLateness is { } h ? h.TotalCount > 0 : null, r => $"no timer fired in '{r.Name}' ({r.Recording.Workload})",
+        "whose goroutines sleep or use timers", GoSchedDirective.TimerWorkloads, "run goroutines that call Go.Sleep, Go.After or use a Timer or Ticker first");
+
+    private static readonly PlotNeeds s_netpoll = new(GoSchedDirective.PlotNetpoll, "netpoll wake latency",
+        r => r.NetpollWakeLatency is { } h ? h.TotalCount > 0 : null, r => $"no goroutine was woken by netpoll in '{r.Name}' ({r.Recording.Workload})",
+        "whose goroutines wait on the network", GoSchedDirective.NetpollWorkloads, "run goroutines that use Net.Listen and Net.Dial first");
+
+    private static readonly PlotNeeds s_syscalls = new(GoSchedDirective.PlotSyscalls, "system calls",
+        r => r.Syscalls is { } c ? c.Syscalls > 0 : null, r => $"no system call in '{r.Name}' ({r.Recording.Workload})",
+        "whose goroutines make blocking system calls", GoSchedDirective.SyscallWorkloads, "run goroutines that call Go.Syscall or Go.SyscallBlock first");
+
+    /// <summary>plot timers: the lateness distribution, lateness over time and the heaps, each a chart with every run on it.</summary>
     private Task PlotTimersAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        var without = runs.Where(r => !FiredTimers(r.Recording)).ToArray();
-        if (without.Length > 0)
-        {
-            string Why(NamedRecording r) => r.Recording.TimerLateness is null
-                ? $"'{r.Name}' is a {(r.Recording.Source == "go" ? "Go schedtrace log, which records" : "recording with")} no timer lateness"
-                : $"no timer fired in '{r.Name}' ({r.Recording.Workload})";
-            var timerWorkloads = GoSchedDirective.TimerWorkloads.Where(w => _backend.Workloads.Any(b => b.Name == w)).ToArray();
-            string what = timerWorkloads.Length > 0
-                ? $"run a workload whose goroutines sleep or use timers first: {GoSchedDirective.Name} {GoSchedDirective.Run} {timerWorkloads[0]}" +
-                  (timerWorkloads.Length > 1 ? $" (or {string.Join(", ", timerWorkloads.Skip(1))})" : "")
-                : "run goroutines that call Go.Sleep, Go.After or use a Timer or Ticker first";
-            throw new DirectiveException($"plot timers: {string.Join("; ", without.Select(Why))}: {what}");
-        }
-
-        _plotly.Display(context, _plotly.Renderer.LineChart(TimerCharts.LatenessDistribution(runs)));
-        _plotly.Display(context, _plotly.Renderer.LineChart(TimerCharts.LatenessOverTime(runs)));
-        if (TimerCharts.Heaps(runs) is { } heaps)
-            _plotly.Display(context, _plotly.Renderer.LineChart(heaps));
-        else
-            context.DisplayAs("No timer heaps to plot: the runs have no samples (was the sampler off? `#!gosched config --sample-period-us 1000`).", MarkdownMimeType);
+        RefuseWithout(s_timers, runs);
+        DisplayLine(context, TimerCharts.LatenessDistribution(runs), TimerCharts.LatenessOverTime(runs));
+        DisplayOrExplain(context, TimerCharts.Heaps(runs), "timer heaps");
         return Task.CompletedTask;
+    }
+
+    /// <summary>plot netpoll: the wake-latency distribution, then polls and goroutines readied over time.</summary>
+    private Task PlotNetpollAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
+    {
+        RefuseWithout(s_netpoll, runs);
+        DisplayLine(context, BlockingCharts.WakeLatency(runs));
+        DisplayOrExplain(context, BlockingCharts.PollsOverTime(runs), "polls over time");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>plot syscalls: system calls and P hand-offs over time, then Ms by state over time (both need samples).</summary>
+    private Task PlotSyscallsAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
+    {
+        RefuseWithout(s_syscalls, runs);
+        RefuseUnsampled(GoSchedDirective.PlotSyscalls, runs);
+        DisplayLine(context, BlockingCharts.HandoffsOverTime(runs)!, BlockingCharts.MachinesOverTime(runs));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Refuses the runs that lack what the plot kind needs, naming each and saying what to run.</summary>
+    private void RefuseWithout(PlotNeeds needs, IReadOnlyList<NamedRecording> runs)
+    {
+        var without = runs.Where(r => needs.Has(r.Recording) != true).ToArray();
+        if (without.Length == 0)
+            return;
+        string Why(NamedRecording r) => needs.Has(r.Recording) is null
+            ? $"'{r.Name}' is a {(r.Recording.Source == "go" ? "Go schedtrace log, which records" : "recording with")} no {needs.Table}"
+            : needs.NoneIn(r);
+        var known = needs.Workloads.Where(w => _backend.Workloads.Any(b => b.Name == w)).ToArray();
+        string what = known.Length > 0
+            ? $"run a workload {needs.Whose} first: {GoSchedDirective.Name} {GoSchedDirective.Run} {known[0]}" +
+              (known.Length > 1 ? $" (or {string.Join(", ", known.Skip(1))})" : "")
+            : needs.Otherwise;
+        throw new DirectiveException($"plot {needs.Kind}: {string.Join("; ", without.Select(Why))}: {what}");
+    }
+
+    /// <summary>Shows each chart as a line chart, in order.</summary>
+    private void DisplayLine(KernelInvocationContext context, params GoSched.Charts.ChartSpec[] charts)
+    {
+        foreach (var chart in charts)
+            _plotly.Display(context, _plotly.Renderer.LineChart(chart));
+    }
+
+    /// <summary>Refuses runs without samples, for plot kinds drawn only over time.</summary>
+    private static void RefuseUnsampled(string kind, IReadOnlyList<NamedRecording> runs)
+    {
+        var empty = runs.Where(r => r.Recording.Samples.Count == 0).Select(r => r.Name).ToArray();
+        if (empty.Length > 0)
+            throw new DirectiveException($"plot {kind}: no samples in {string.Join(", ", empty)} (was the sampler off? #!gosched config --sample-period-us 1000)");
+    }
+
+    /// <summary>Shows a chart drawn from samples, or says that the runs had none.</summary>
+    private void DisplayOrExplain(KernelInvocationContext context, GoSched.Charts.ChartSpec? chart, string what)
+    {
+        if (chart is not null)
+            DisplayLine(context, chart);
+        else
+            context.DisplayAs($"No {what} to plot: the runs have no samples (was the sampler off? `#!gosched config --sample-period-us 1000`).", MarkdownMimeType);
     }
 
     /// <summary>--runs names (kept runs first, then C# variables holding a Recording) and --schedtrace files; default: the last run.</summary>

@@ -26,6 +26,7 @@ internal static class RecordingCharts
     {
         int procs = runs.Max(r => r.Recording.MaxProcs());
         var series = new List<SeriesSpec>();
+        var bands = new List<BandSpec>();
         string[] panels;
 
         if (runs.Count == 1 || overlay)
@@ -38,14 +39,17 @@ internal static class RecordingCharts
                 for (int p = 0; p < run.Recording.MaxProcs(); p++)
                     series.Add(Step(runs.Count == 1 ? $"P{p}" : run.Label, t, run.Recording.RunqDepth(p), p, group));
                 series.Add(Step(runs.Count == 1 ? GlobalQueue : run.Label, t, run.Recording.GlobalRunq(), procs, group));
+                for (int panel = 0; panel <= procs; panel++)
+                    bands.AddRange(PauseBands(run.Recording, panel, group));
             }
             return new ChartSpec
             {
-                Title = runs.Count == 1 ? $"Run-queue depth: {runs[0].Label}" : "Run-queue depth per P",
+                Title = (runs.Count == 1 ? $"Run-queue depth: {runs[0].Label}" : "Run-queue depth per P") + PauseNote(bands),
                 XTitle = TimeTitle,
                 YTitle = "goroutines",
                 PanelTitles = panels,
                 Series = series.ToArray(),
+                Bands = bands.ToArray(),
             };
         }
 
@@ -59,17 +63,26 @@ internal static class RecordingCharts
             var global = Step(GlobalQueue, t, rec.GlobalRunq(), i, GlobalQueue);
             global.Dashed = true;
             series.Add(global);
+            bands.AddRange(PauseBands(rec, i, ""));
         }
         return new ChartSpec
         {
-            Title = "Run-queue depth per P and global queue",
+            Title = "Run-queue depth per P and global queue" + PauseNote(bands),
             XTitle = TimeTitle,
             YTitle = "goroutines",
             PanelTitles = panels,
             Columns = 2,
             Series = series.ToArray(),
+            Bands = bands.ToArray(),
         };
     }
+
+    /// <summary>A band on <paramref name="panel"/> for each stop-the-world of the run: from the request until the world started again.</summary>
+    public static IEnumerable<BandSpec> PauseBands(Recording recording, int panel, string group) =>
+        recording.Pauses.Select(p => new BandSpec { X0 = p.TimeNs / 1e6, X1 = (p.TimeNs + p.DurationNs) / 1e6, Panel = panel, Group = group });
+
+    /// <summary>What the shading means, for a chart's title; empty when there is none.</summary>
+    public static string PauseNote(IReadOnlyCollection<BandSpec> bands) => bands.Count > 0 ? " (shaded: stop-the-world pauses)" : "";
 
     /// <summary>The per-P counters at the end of each run, a panel per counter, a bar colour per run.</summary>
     public static ChartSpec Counters(IReadOnlyList<NamedRecording> runs)
@@ -110,13 +123,18 @@ internal static class RecordingCharts
         };
     }
 
-    private static SeriesSpec Step(string name, double[] t, int[] y, int panel, string group) => new()
+    private static SeriesSpec Step(string name, double[] t, int[] y, int panel, string group) =>
+        Step(name, group, t, y.Select(v => (double)v).ToArray(), panel);
+
+    /// <summary>A series of readings that each hold until the next (a queue length, a count so far).</summary>
+    internal static SeriesSpec Step(string name, string group, double[] t, double[] y, int panel, bool dashed = false) => new()
     {
         Name = name,
+        Group = group,
         X = t,
-        Y = y.Select(v => (double)v).ToArray(),
+        Y = y,
         Panel = panel,
         Shape = LineShapes.Step,
-        Group = group,
+        Dashed = dashed,
     };
 }

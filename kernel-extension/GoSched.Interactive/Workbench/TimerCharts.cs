@@ -1,12 +1,8 @@
 // TimerCharts: timer recordings in, chart descriptions out (issue 3). Reads only Recording's public
 // tables: the lateness histogram (HdrHistogram), the individual firings and the sampled heaps.
 //
-// The histogram and the CDF are read off the recording's HdrHistogram with the library's own
-// iterations, never by re-bucketing raw values: RecordedValues() walks the histogram's buckets
-// (a few thousand at 3 significant digits), which are summed into 10 bins per decade so that the
-// shape is readable on a log axis; Percentiles() walks the distribution the way HdrHistogram's
-// percentile plots do, denser towards the tail, and each step's Percentile is the exact share of
-// firings at or below that value.
+// The histogram and the CDF are LatencyCharts' (read off the HdrHistogram with the library's own
+// iterations); lateness over time cuts the individual firings into time bins.
 using GoSched.Charts;
 using HdrHistogram;
 
@@ -14,12 +10,6 @@ namespace GoSched.Interactive.Workbench;
 
 internal static class TimerCharts
 {
-    /// <summary>Histogram bins per factor of ten of lateness.</summary>
-    public const int BinsPerDecade = 10;
-
-    /// <summary>Percentile steps per halving of the distance to 100% (HdrHistogram's own default is 5).</summary>
-    private const int PercentileTicksPerHalfDistance = 5;
-
     /// <summary>Lateness over time: aim for this many firings per time bin, and at most this many bins.</summary>
     private const int FiringsPerTimeBin = 50, MaxTimeBins = 120;
 
@@ -29,34 +19,9 @@ internal static class TimerCharts
     private const string TimeTitle = "time since start (ms)";
     private const string LatenessTitle = "lateness: fired - due (ms)";
 
-    /// <summary>
-    /// Lateness distribution, two panels side by side on a log lateness axis: the share of firings
-    /// per bin (a step outline, so that runs overlay), and the CDF. One colour per run.
-    /// </summary>
-    public static ChartSpec LatenessDistribution(IReadOnlyList<NamedRecording> runs)
-    {
-        var series = new List<SeriesSpec>();
-        foreach (var run in runs)
-        {
-            var h = Lateness(run);
-            var (hx, hy) = LogBinned(h);
-            series.Add(new SeriesSpec { Name = run.Label, Group = run.Label, X = hx, Y = hy, Panel = 0, Shape = LineShapes.Step });
-            var (cx, cy) = Cdf(h);
-            series.Add(new SeriesSpec { Name = run.Label, Group = run.Label, X = cx, Y = cy, Panel = 1 });
-        }
-        return new ChartSpec
-        {
-            Title = runs.Count == 1 ? $"Timer lateness: {runs[0].Label}" : "Timer lateness",
-            XTitle = LatenessTitle,
-            XScale = AxisScales.Log,
-            PanelTitles = [$"histogram ({BinsPerDecade} bins per decade)", "CDF"],
-            PanelYTitles = ["% of firings", "% of firings at most this late"],
-            Columns = 2,
-            ShareX = false,
-            Height = 440,
-            Series = series.ToArray(),
-        };
-    }
+    /// <summary>Lateness distribution: histogram and CDF side by side on a log lateness axis, one colour per run.</summary>
+    public static ChartSpec LatenessDistribution(IReadOnlyList<NamedRecording> runs) =>
+        LatencyCharts.Distribution(runs, Lateness, "Timer lateness", LatenessTitle, "firings", "late");
 
     /// <summary>
     /// Lateness over the run: the firings cut into time bins, each bin's p50 (dashed) and p99
@@ -107,9 +72,9 @@ internal static class TimerCharts
             double[] t = samples.Select(s => s.TimeNs / 1e6).ToArray();
             void Add(int panel, Func<int[], double> value)
             {
-                series.Add(Step(one ? OnHeap : run.Label, one ? OnHeap : run.Label, t,
+                series.Add(RecordingCharts.Step(one ? OnHeap : run.Label, one ? OnHeap : run.Label, t,
                     samples.Select(s => value(s.TimersLen!)).ToArray(), panel, dashed: false));
-                series.Add(Step(one ? Deleted : run.Label, one ? Deleted : run.Label, t,
+                series.Add(RecordingCharts.Step(one ? Deleted : run.Label, one ? Deleted : run.Label, t,
                     samples.Select(s => value(s.DeletedTimers!)).ToArray(), panel, dashed: true));
             }
             Add(0, perP => perP.Sum());
@@ -133,56 +98,6 @@ internal static class TimerCharts
 
     private static LongHistogram Lateness(NamedRecording run) =>
         run.Recording.TimerLateness ?? throw new InvalidOperationException($"{run.Name} has no timer lateness");
-
-    /// <summary>
-    /// The histogram's recorded buckets summed into log bins, as a closed step outline: x the bins'
-    /// lower edges (ms) and y the share of firings (%) in each, from 0 before the first bin to 0 after
-    /// the last, empty bins in between included.
-    /// </summary>
-    internal static (double[] X, double[] Y) LogBinned(LongHistogram h)
-    {
-        var counts = new SortedDictionary<int, long>();
-        foreach (var v in h.RecordedValues())
-        {
-            int bin = (int)Math.Floor(Math.Log10(Math.Max(1, v.ValueIteratedTo)) * BinsPerDecade);
-            counts[bin] = counts.GetValueOrDefault(bin) + v.CountAddedInThisIterationStep;
-        }
-        if (counts.Count == 0)
-            return ([], []);
-        int lo = counts.Keys.First(), hi = counts.Keys.Last();
-        double total = h.TotalCount;
-        var x = new List<double> { EdgeMs(lo) };
-        var y = new List<double> { 0 };
-        for (int bin = lo; bin <= hi; bin++)
-        {
-            x.Add(EdgeMs(bin));
-            y.Add(100.0 * counts.GetValueOrDefault(bin) / total);
-        }
-        x.Add(EdgeMs(hi + 1));
-        y.Add(0);
-        return (x.ToArray(), y.ToArray());
-    }
-
-    private static double EdgeMs(int bin) => Math.Pow(10, (double)bin / BinsPerDecade) / 1e6;
-
-    /// <summary>The CDF from HdrHistogram's percentile iteration: (lateness in ms, % of firings at or below it).</summary>
-    internal static (double[] X, double[] Y) Cdf(LongHistogram h)
-    {
-        var x = new List<double>();
-        var y = new List<double>();
-        foreach (var v in h.Percentiles(PercentileTicksPerHalfDistance))
-        {
-            double ms = v.ValueIteratedTo / 1e6;
-            if (x.Count > 0 && x[^1] == ms)
-            {
-                y[^1] = Math.Max(y[^1], v.Percentile); // several percentile levels in one bucket: keep the highest
-                continue;
-            }
-            x.Add(ms);
-            y.Add(v.Percentile);
-        }
-        return (x.ToArray(), y.ToArray());
-    }
 
     /// <summary>Firings cut into equal time bins: each non-empty bin's centre (ms), p50 and p99 lateness (ms).</summary>
     internal static (double[] T, double[] P50, double[] P99) BinnedOverTime(IReadOnlyList<Observability.TimerFiring> firings)
@@ -213,15 +128,4 @@ internal static class TimerCharts
         }
         return (t.ToArray(), p50.ToArray(), p99.ToArray());
     }
-
-    private static SeriesSpec Step(string name, string group, double[] t, double[] y, int panel, bool dashed) => new()
-    {
-        Name = name,
-        Group = group,
-        X = t,
-        Y = y,
-        Panel = panel,
-        Shape = LineShapes.Step,
-        Dashed = dashed,
-    };
 }
