@@ -172,17 +172,17 @@ public sealed partial class GoRuntime
     private P InitP(int id)
     {
         var cache = _pcache;
-        if (id >= cache.Length)
-        {
-            var bigger = new P[id + 1]; // ids come in ascending order: never a null entry
-            Array.Copy(cache, bigger, cache.Length);
-            Volatile.Write(ref _pcache, cache = bigger);
-        }
-        P? pp = cache[id];
+        P? pp = id < cache.Length ? cache[id] : null;
         if (pp == null)
         {
+            // The new P goes into the copy before the copy is published: readers without sched.lock
+            // (the sampler's syscall counters, Stats) walk AllPEver and must never meet a null slot.
+            // Ids come in ascending order, so the copy has none.
             pp = new P(id, _config.LocalRunqSize);
-            cache[id] = pp;
+            var bigger = new P[Math.Max(cache.Length, id + 1)];
+            Array.Copy(cache, bigger, cache.Length);
+            bigger[id] = pp;
+            Volatile.Write(ref _pcache, bigger);
         }
         else if (Volatile.Read(ref pp.Status) != (int)PStatus.Dead)
         {
