@@ -205,8 +205,8 @@ public class NetpollTests
             var (ln, _) = Net.Listen("127.0.0.1:0");
 
             // Accept with a deadline and nobody dialling.
+            long t0 = Go.Nanotime(); // before setting it: the deadline counts from SetDeadline
             Assert.Null(ln.SetDeadline(TimeSpan.FromMilliseconds(20)));
-            long t0 = Go.Nanotime();
             var (_, aerr) = await ln.Accept();
             Assert.NotNull(aerr);
             Assert.True(aerr!.Timeout, aerr.Message);
@@ -221,8 +221,8 @@ public class NetpollTests
             var s = await accepted.Recv();
 
             // Read with a deadline and no data; then the deadline moved: a later read works.
-            Assert.Null(c.SetReadDeadline(TimeSpan.FromMilliseconds(15)));
             t0 = Go.Nanotime();
+            Assert.Null(c.SetReadDeadline(TimeSpan.FromMilliseconds(15)));
             var (n, rerr) = await c.Read(new byte[16]);
             Assert.Equal(0, n);
             Assert.True(rerr!.Timeout, rerr.Message);
