@@ -70,7 +70,8 @@ internal sealed class FakeBackend : IGoSchedBackend
             throw new ArgumentException("workers=0: must be at least 1");
 
         if (workload is "netecho" or "syscall-block")
-            return Task.FromResult(new RunOutcome(BlockingRecording(workload, config, args), WallNs: 100_000_000, GoroutinesStarted: 6, GoroutinesFinished: 6, Steals: 0, null));
+            return Task.FromResult(new RunOutcome(BlockingRecording(workload, config, args), WallNs: 100_000_000, GoroutinesStarted: 6, GoroutinesFinished: 6, Steals: 0, null,
+                Metrics: new Dictionary<string, double> { ["round_trips"] = 8000, ["rtt_p50_us"] = 91.25 }));
 
         if (workload == "timers")
         {

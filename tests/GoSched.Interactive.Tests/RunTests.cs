@@ -19,6 +19,18 @@ public class RunTests : KernelTestBase
     }
 
     [Fact]
+    public async Task The_summary_shows_the_figures_the_workload_reported()
+    {
+        var result = await SucceedsAsync("#!gosched run netecho");
+
+        string summary = Assert.Single(Displayed(result, Html));
+        Assert.Contains("Figures", summary);
+        Assert.Contains("round_trips=8000, rtt_p50_us=91.25", summary);
+        var status = string.Concat(Displayed(await SucceedsAsync("#!gosched status"), Html));
+        Assert.Contains("round_trips=8000, rtt_p50_us=91.25", status);
+    }
+
+    [Fact]
     public async Task Name_chooses_a_second_variable_and_lastRun_follows_the_latest()
     {
         await SucceedsAsync("#!gosched run fanout --name one");

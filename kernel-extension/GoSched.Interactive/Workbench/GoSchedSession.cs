@@ -23,7 +23,10 @@ internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDict
 /// <summary>A run kept by the session.</summary>
 internal sealed record KeptRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, RunOutcome Outcome);
 
-/// <summary>The summary table of a run, one row.</summary>
+/// <summary>
+/// The summary table of a run, one row. Figures: what the workload itself reported (its
+/// run.Report figures, such as ns_per_roundtrip or handoffs), as name=value.
+/// </summary>
 public sealed record RunSummary(
     string Name,
     string Workload,
@@ -34,6 +37,7 @@ public sealed record RunSummary(
     long GoroutinesFinished,
     long Steals,
     int Samples,
+    string Figures,
     string Error);
 
 /// <summary>
@@ -57,6 +61,7 @@ public sealed record TimerRunSummary(
     double? LatenessP99Ms,
     double? LatenessMaxMs,
     long DeletedTimersCleared,
+    string Figures,
     string Error);
 
 /// <summary>One knob in the status table.</summary>
@@ -349,7 +354,12 @@ internal sealed class GoSchedSession
         run.Outcome.GoroutinesFinished,
         run.Outcome.Steals,
         run.Outcome.Recording.Samples.Count,
+        FiguresText(run),
         run.Outcome.Error ?? "");
+
+    private static string FiguresText(KeptRun run) => run.Outcome.Metrics is { Count: > 0 } m
+        ? string.Join(", ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}"))
+        : "";
 
     private static TimerRunSummary TimerSummary(KeptRun run)
     {
@@ -371,6 +381,7 @@ internal sealed class GoSchedSession
             Ms(rec.TimerLatenessMs(99)),
             Ms(fired ? rec.TimerLateness!.GetMaxValue() / 1e6 : 0),
             rec.ClearedDeletedTimers,
+            FiguresText(run),
             run.Outcome.Error ?? "");
     }
 

@@ -46,4 +46,5 @@ internal sealed record RunOutcome(
     long GoroutinesStarted,
     long GoroutinesFinished,
     long Steals,
-    string? Error);
+    string? Error,
+    IReadOnlyDictionary<string, double>? Metrics = null);

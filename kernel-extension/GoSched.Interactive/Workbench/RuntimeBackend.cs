@@ -34,7 +34,8 @@ internal sealed class RuntimeBackend : IGoSchedBackend
             result.GoroutinesStarted,
             result.GoroutinesFinished,
             result.StealOps,
-            result.Error?.Message);
+            result.Error?.Message,
+            result.Metrics);
     }
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
