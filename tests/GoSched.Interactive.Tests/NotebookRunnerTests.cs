@@ -46,6 +46,22 @@ public class NotebookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Lines_after_a_line_that_ends_with_a_flag_keep_their_values()
+    {
+        // Seen with the real host: after "#!gosched config --reset", "#!gosched plot runq" arrived
+        // with no kind ("what to plot?"); every value is now taken from the line as written.
+        var result = await new NotebookRunner().RunAsync(Fixture("runner-flag-lines.ipynb"), _out);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        Assert.Equal(5, result.CellsRun);
+        using var executed = JsonDocument.Parse(await File.ReadAllTextAsync(result.ExecutedNotebook));
+        var cells = executed.RootElement.GetProperty("cells").EnumerateArray().ToArray();
+        foreach (int i in new[] { 3, 4, 5 })
+            Assert.Contains("Plotly.newPlot", cells[i].GetProperty("outputs").GetRawText());
+        Assert.Contains("rounds=10", cells[4].GetProperty("outputs").GetRawText());
+    }
+
+    [Fact]
     public async Task A_cell_error_fails_the_run_with_the_cell_number_and_message()
     {
         var result = await new NotebookRunner().RunAsync(Fixture("runner-fails.ipynb"), _out);

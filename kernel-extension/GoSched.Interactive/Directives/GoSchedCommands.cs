@@ -37,6 +37,7 @@ public abstract class GoSchedCommand : KernelDirectiveCommand
         try
         {
             Line = DirectiveLine.Parse(text, GoSchedDirective.Grammar);
+            ApplyLine(Line);
             return [];
         }
         catch (DirectiveException e)
@@ -49,6 +50,20 @@ public abstract class GoSchedCommand : KernelDirectiveCommand
             return [$"{GoSchedDirective.Name}: internal error while checking the line: {e.GetType().Name}: {e.Message}"];
         }
     }
+
+    /// <summary>
+    /// Sets the bound properties from the checked line, so the line as written is what runs. The
+    /// host's binding is not enough: after a line that ends with a flag ("#!gosched config --reset"),
+    /// it drops the next line's implicit value ("#!gosched plot runq" binds no kind). Seen with
+    /// Microsoft.DotNet.Interactive 1.0.0-beta.26120.1.
+    /// </summary>
+    private protected virtual void ApplyLine(DirectiveLine line) { }
+
+    /// <summary>The last value of an option on the line, or null.</summary>
+    private protected static string? Last(DirectiveLine line, string option) => line.ValuesOf(option).LastOrDefault();
+
+    /// <summary>Whether a flag is on the line.</summary>
+    private protected static bool Has(DirectiveLine line, string flag) => line.Options.Any(o => o.Name == flag);
 
     private string? FindLine()
     {
@@ -121,6 +136,15 @@ public sealed class GoSchedConfig : GoSchedCommand
     public string? Godebug { get; set; }
     public bool Reset { get; set; }
 
+    private protected override void ApplyLine(DirectiveLine line)
+    {
+        string? Knob(int i) => Last(line, GoSchedDirective.Knobs[i].Option);
+        (Gomaxprocs, StealTries, RunqSize, GlobalRunqCheck, Runnext) = (Knob(0), Knob(1), Knob(2), Knob(3), Knob(4));
+        (Randomize, Seed, SamplePeriodUs, TimerClear, TimerClearRatio) = (Knob(5), Knob(6), Knob(7), Knob(8), Knob(9));
+        Godebug = Last(line, "--godebug");
+        Reset = Has(line, "--reset");
+    }
+
     /// <summary>The knob options given, as (GODEBUG knob, value), in the order of <see cref="GoSchedDirective.Knobs"/>.</summary>
     internal IEnumerable<(string Knob, string Value)> KnobValues()
     {
@@ -146,6 +170,14 @@ public sealed class GoSchedRun : GoSchedCommand
     /// <summary>Start the run and return at once (the cell does not wait for it).</summary>
     public bool Background { get; set; }
 
+    private protected override void ApplyLine(DirectiveLine line)
+    {
+        Workload = line.Value ?? Last(line, "--workload");
+        Arg = Last(line, "--arg");
+        Name = Last(line, "--name");
+        Background = Has(line, "--background");
+    }
+
     /// <summary>Every --arg value as written.</summary>
     internal IEnumerable<string> ArgValues() =>
         Line?.ValuesOf("--arg") ?? (Arg is null ? [] : [Arg]);
@@ -158,6 +190,8 @@ public sealed class GoSchedStatus : GoSchedCommand
 
     /// <summary>Wait for the background run to end first.</summary>
     public bool Wait { get; set; }
+
+    private protected override void ApplyLine(DirectiveLine line) => Wait = Has(line, "--wait");
 }
 
 /// <summary>`#!gosched plot runq|counters|timers [--runs a,b] [--schedtrace file,...] [--overlay]`.</summary>
@@ -169,4 +203,12 @@ public sealed class GoSchedPlot : GoSchedCommand
     public string? Runs { get; set; }
     public string? Schedtrace { get; set; }
     public bool Overlay { get; set; }
+
+    private protected override void ApplyLine(DirectiveLine line)
+    {
+        Kind = line.Value ?? Last(line, "--kind");
+        Runs = Last(line, "--runs");
+        Schedtrace = Last(line, "--schedtrace");
+        Overlay = Has(line, "--overlay");
+    }
 }
