@@ -78,6 +78,14 @@ public sealed class PlotlyChartRenderer : IChartRenderer
             // panels of a column draw one axis, taken from the first, at the bottom.
             c = Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<string, string, string>(c,
                 TitleText: chart.XTitle, AxisType: axisType(chart.XScale));
+            // plotly's default tick labels on a log axis use SI prefixes: 1e-4 on a millisecond
+            // axis reads "100µ", which a reader takes for 100 µs. Powers of ten are unambiguous.
+            if (chart.XScale == AxisScales.Log)
+            {
+                var powers = new Plotly.NET.LayoutObjects.LinearAxis();
+                powers.SetProperty("exponentformat", "power");
+                c = Plotly.NET.Chart.withXAxis(powers, Id: null).Invoke(c);
+            }
             string yTitle = chart.PanelYTitles.Length > 0 ? chart.PanelYTitles[i] : i % columns == 0 ? chart.YTitle : "";
             c = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<string, string, string>(c,
                 TitleText: yTitle, AxisType: axisType(chart.YScale));
