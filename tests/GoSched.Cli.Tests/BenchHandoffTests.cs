@@ -23,4 +23,12 @@ public class BenchHandoffTests
         Assert.Equal(BenchQuick.Figure(root, "gosched", "handoff_max_us"), max.GetProperty("value").GetDouble());
         Assert.Equal(max.GetProperty("value").GetDouble() <= 10_000, max.GetProperty("met").GetBoolean());
     }
+
+    [Fact]
+    public void UnknownBenchmarkListsTheNewOnes()
+    {
+        var (code, _, stderr) = CliTests.Invoke("bench", "echo", "--quick");
+        Assert.Equal(1, code);
+        Assert.Contains("netecho, locked, handoff", stderr);
+    }
 }
