@@ -22,6 +22,10 @@ public class BenchHandoffTests
         var max = targets["handoff max <= 10 ms (sysmon's longest sleep)"];
         Assert.Equal(BenchQuick.Figure(root, "gosched", "handoff_max_us"), max.GetProperty("value").GetDouble());
         Assert.Equal(max.GetProperty("value").GetDouble() <= 10_000, max.GetProperty("met").GetBoolean());
+        var during = targets["handoff during the call in >= 90% of trials"];
+        Assert.Equal(BenchQuick.Figure(root, "gosched", "during_syscall_pct"), during.GetProperty("value").GetDouble());
+        Assert.Equal(during.GetProperty("value").GetDouble() >= 90, during.GetProperty("met").GetBoolean());
+        Assert.Equal(3, targets.Count);
     }
 
     [Fact]
