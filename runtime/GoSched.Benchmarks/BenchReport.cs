@@ -63,7 +63,8 @@ public sealed record BenchReport
     public string? AllocationOp { get; init; }
 
     public required SystemFigures Gosched { get; init; }
-    public required SystemFigures Dotnet { get; init; }
+    /// <summary>The .NET side; null where .NET has no equivalent (see <see cref="Notes"/>).</summary>
+    public required SystemFigures? Dotnet { get; init; }
 
     /// <summary>The Go 1.19 reference; null when skipped (see <see cref="Notes"/>).</summary>
     public SystemFigures? Go { get; init; }
@@ -72,7 +73,7 @@ public sealed record BenchReport
     public double? RatioGoschedGo => Go is { } g ? Ratio(Gosched.Median, g.Median) : null;
 
     /// <summary>gosched median / .NET median.</summary>
-    public double? RatioGoschedDotnet => Ratio(Gosched.Median, Dotnet.Median);
+    public double? RatioGoschedDotnet => Dotnet is { } d ? Ratio(Gosched.Median, d.Median) : null;
 
     /// <summary>
     /// Figures beyond the metric compared system by system, by extra-figure name (e.g. timers'
@@ -129,9 +130,9 @@ public sealed record BenchReport
         sb.AppendLine("  " + string.Join(", ", Parameters.Select(p => Inv($"{p.Key}={p.Value:0.###}"))));
         string allocHeader = AllocationOp != null ? $"B/{AllocationOp}" : "";
         sb.AppendLine(Inv($"  {"system",-8} {"median",12} {"min",12} {"max",12} {allocHeader,14}  what"));
-        foreach (var s in new[] { Gosched, Dotnet, Go })
+        foreach (var (name, s) in new[] { ("gosched", Gosched), ("dotnet", Dotnet), ("go", Go) })
         {
-            if (s == null) { sb.AppendLine(Inv($"  {"go",-8} {"-",12} {"-",12} {"-",12} {"",14}  skipped")); continue; }
+            if (s == null) { sb.AppendLine(Inv($"  {name,-8} {"-",12} {"-",12} {"-",12} {"",14}  {(name == "go" ? "skipped" : "no equivalent")}")); continue; }
             string alloc = s.AllocBytesPerOp is { } a ? Num(a) : "";
             sb.AppendLine(Inv($"  {s.System,-8} {Num(s.Median),12} {Num(s.Runs.Min()),12} {Num(s.Runs.Max()),12} {alloc,14}  {s.Description}"));
         }

@@ -17,9 +17,9 @@ namespace GoSched.Benchmarks;
 /// <summary>Runs the named benchmarks on gosched, the .NET ThreadPool and Go 1.19.</summary>
 public static class BenchRunner
 {
-    private static readonly Workload[] s_workloads = [new Spawn(), new PingPong(), new Ring(), new Fanout(), new Parked(), new TimerLateness()];
+    private static readonly Workload[] s_workloads = [new Spawn(), new PingPong(), new Ring(), new Fanout(), new Parked(), new TimerLateness(), new NetEcho(), new Locked(), new Handoff()];
 
-    /// <summary>The benchmark names: spawn, pingpong, ring, fanout, parked, timers.</summary>
+    /// <summary>The benchmark names: spawn, pingpong, ring, fanout, parked, timers, netecho, locked, handoff.</summary>
     public static IReadOnlyList<string> Names { get; } = s_workloads.Select(w => w.Name).ToArray();
 
     /// <summary>Measures one benchmark. Throws <see cref="ArgumentException"/> for an unknown name, listing the valid ones.</summary>
@@ -59,8 +59,8 @@ public static class BenchRunner
         return report with { Targets = w.Targets(report).ToArray(), Notes = [.. w.Notes(report), .. notes] };
     }
 
-    /// <summary>Warm-up, then alternating repetitions of the gosched and .NET sides.</summary>
-    private static (SystemFigures Gosched, SystemFigures Dotnet) RunInProcess(Workload w, BenchOptions o)
+    /// <summary>Warm-up, then alternating repetitions of the gosched and .NET sides (gosched alone where .NET has none).</summary>
+    private static (SystemFigures Gosched, SystemFigures? Dotnet) RunInProcess(Workload w, BenchOptions o)
     {
         var g = new List<Sample>();
         var d = new List<Sample>();
@@ -70,14 +70,18 @@ public static class BenchRunner
         {
             Measure.Settle();
             var gs = gSide.RunOnce();
-            Measure.Settle();
-            var ds = dSide.RunOnce();
-            o.Progress?.WriteLine($"{w.Name} {(rep <= 0 ? "warm-up" : $"run {rep}/{o.Reps}")}: gosched {BenchReport.Num(gs.Value)}, dotnet {BenchReport.Num(ds.Value)} ({w.Metric})");
+            Sample? ds = null;
+            if (dSide != null)
+            {
+                Measure.Settle();
+                ds = dSide.RunOnce();
+            }
+            o.Progress?.WriteLine($"{w.Name} {(rep <= 0 ? "warm-up" : $"run {rep}/{o.Reps}")}: gosched {BenchReport.Num(gs.Value)}, dotnet {(ds is { } x ? BenchReport.Num(x.Value) : "none")} ({w.Metric})");
             if (rep <= 0) continue;
             g.Add(gs);
-            d.Add(ds);
+            if (ds is { } dv) d.Add(dv);
         }
-        return (Figures("gosched", gSide.Description, g), Figures("dotnet", dSide.Description, d));
+        return (Figures("gosched", gSide.Description, g), dSide == null ? null : Figures("dotnet", dSide.Description, d));
     }
 
     private static SystemFigures Figures(string system, string description, List<Sample> samples)

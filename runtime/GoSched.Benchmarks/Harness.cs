@@ -11,6 +11,7 @@
 // goroutine waits on a .NET task for the life of the side: a wait on the outside world, which
 // checkdead respects (Go's equivalent is a goroutine blocked in a syscall or on a timer).
 using System.Diagnostics;
+using HdrHistogram;
 
 namespace GoSched.Benchmarks;
 
@@ -44,7 +45,9 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     public abstract IReadOnlyDictionary<string, double> Parameters(bool quick);
 
     public abstract ISide Gosched(BenchOptions o);
-    public abstract ISide Dotnet(BenchOptions o);
+
+    /// <summary>The .NET side; null where .NET has no equivalent of what is measured (say why in <see cref="Notes"/>).</summary>
+    public abstract ISide? Dotnet(BenchOptions o);
 
     /// <summary>The targets for this workload, checked against the report's medians.</summary>
     public abstract IEnumerable<TargetCheck> Targets(BenchReport r);
@@ -263,4 +266,27 @@ internal sealed class TaskWaitGroup(int count)
 internal static class ThreadPoolMain
 {
     public static T Run<T>(Func<Task<T>> main) => Task.Run(main).GetAwaiter().GetResult();
+}
+
+/// <summary>A stop signal for goroutines and tasks that loop (CPU-bound spinners): a flag they read between slices of work.</summary>
+internal sealed class StopFlag
+{
+    private volatile bool _set;
+    public bool IsSet => _set;
+    public void Set() => _set = true;
+}
+
+/// <summary>Latency samples (ns) in an HdrHistogram, and its percentiles: the benchmarks' one way to read them.</summary>
+internal static class Latencies
+{
+    /// <summary>1 ns .. 100 s at 3 significant digits; negative samples (early wake-ups) count as 0.</summary>
+    public static LongHistogram Histogram(IEnumerable<long> ns)
+    {
+        var h = new LongHistogram(1, 100_000_000_000, 3);
+        foreach (long v in ns) h.RecordValue(Math.Clamp(v, 0, h.HighestTrackableValue));
+        return h;
+    }
+
+    /// <summary>The value at percentile p (0..100]; 100 is the maximum.</summary>
+    public static double At(LongHistogram h, double p) => p >= 100 ? h.GetMaxValue() : h.GetValueAtPercentile(p);
 }

@@ -43,6 +43,9 @@ public sealed partial class GoRuntime
         mp.OldP = pp;
         mp.P = null;
         Volatile.Write(ref pp.Status, (int)PStatus.Syscall);
+        // sysmon may be in its deep sleep (every P was idle, Sysmon.cs): it must watch this P now,
+        // or nobody retakes it while the call blocks. Mirrors runtime.entersyscall_sysmon.
+        rt.SysmonWake();
         if (rt.GcWaiting)
         {
             // The world is stopping: count this P as stopped now rather than when sysmon (asleep
@@ -87,6 +90,7 @@ public sealed partial class GoRuntime
             lock (_sched.Lock) pp = PIdleGet();
             if (pp != null)
             {
+                SysmonWake(); // the P was idle, so sysmon may be in its deep sleep (Go wakes it here too)
                 AcquireP(mp, pp);
                 ok = true;
             }

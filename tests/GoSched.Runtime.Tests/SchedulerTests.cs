@@ -429,6 +429,41 @@ public class SyscallTests
     }
 
     [Fact]
+    public void EverySyscallIsRetakenEvenAfterSysmonDeepSlept()
+    {
+        // One P, trials one after the other: a goroutine made runnable, then a 200 ms syscall. After
+        // a trial's hand-off the runnable goroutine ends and the P idles, so sysmon deep-sleeps
+        // (every P idle); the next syscall must wake it (entersyscall_sysmon), or its P is never
+        // retaken and the runnable goroutine waits for the call to return.
+        const int trials = 4;
+        var ranDuring = new bool[trials];
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        r.EnsureSuccess();
+        Assert.All(ranDuring, Assert.True);
+        Assert.True(rt.SyscallRetakes >= trials);
+
+        async GoTask Main()
+        {
+            for (int i = 0; i < trials; i++)
+            {
+                var inCall = new System.Runtime.CompilerServices.StrongBox<bool>(true);
+                var ran = new WaitGroup();
+                ran.Add(1);
+                Runnable(i, inCall, ran);
+                await Go.Syscall(() => { Thread.Sleep(200); inCall.Value = false; });
+                await ran.Wait();
+            }
+        }
+
+        async GoTask Runnable(int i, System.Runtime.CompilerServices.StrongBox<bool> inCall, WaitGroup ran)
+        {
+            ranDuring[i] = Volatile.Read(ref inCall.Value);
+            ran.Done();
+        }
+    }
+
+    [Fact]
     public void SyscallsReturnResultsAndExceptionsAndConserveGoroutines()
     {
         const int n = 400;

@@ -26,7 +26,7 @@ internal sealed class Fanout() : Workload("fanout", "efficiency", "ideal/wall", 
     {
         // The busy-work ends after a duration of wall time (Go's workload.Spin): with more threads
         // than CPUs, time-sliced workers each count the time they wait for a CPU as work.
-        if (r.Dotnet.Runs.Any(e => e > 1))
+        if (r.Dotnet?.Runs.Any(e => e > 1) == true)
             yield return "fanout: .NET efficiency above 1 is an artifact: the ThreadPool ran more threads than CPUs (threadpool_threads), and " +
                 "time-sliced workers each count wall time they spend waiting for a CPU as busy-work";
     }

@@ -25,8 +25,6 @@
 // period, the same by construction on both, not of the timers. (A .NET task that never yields
 // would hold a pool thread until the pool's starvation logic adds another: a figure of thread
 // injection.)
-using HdrHistogram;
-
 namespace GoSched.Benchmarks.Workloads;
 
 internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "ms")
@@ -74,7 +72,7 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
     {
         yield return "timers: lateness = time after the sleep - (time before it + duration), as each sleeper sees it; " +
             "figures are medians over the repetitions of each scenario's p50/p90/p99/max (ms); see breakdown";
-        if (r.Dotnet.Extra?.Any(kv => kv.Key.EndsWith("_early_pct", StringComparison.Ordinal) && BenchReport.ExtraFigure(r.Dotnet, kv.Key) > 0) == true)
+        if (r.Dotnet?.Extra?.Any(kv => kv.Key.EndsWith("_early_pct", StringComparison.Ordinal) && BenchReport.ExtraFigure(r.Dotnet, kv.Key) > 0) == true)
             yield return "timers: some .NET Task.Delay calls returned before their duration (its timer runs on a coarse millisecond tick); early wake-ups count as 0 ms late";
     }
 
@@ -103,15 +101,10 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
         var extra = new Dictionary<string, double>();
         foreach (var (scenario, samples) in new[] { ("idle", idle), ("sleepers", sleepers), ("loaded", loaded) })
         {
-            var h = new LongHistogram(1, 100_000_000_000, 3);
-            int early = 0;
-            foreach (long ns in samples)
-            {
-                if (ns < 0) early++;
-                h.RecordValue(Math.Clamp(ns, 0, h.HighestTrackableValue));
-            }
+            var h = Latencies.Histogram(samples);
             foreach (var (name, p) in s_percentiles)
-                extra[$"{scenario}_{name}_ms"] = (p >= 100 ? h.GetMaxValue() : h.GetValueAtPercentile(p)) / 1e6;
+                extra[$"{scenario}_{name}_ms"] = Latencies.At(h, p) / 1e6;
+            int early = samples.Count(ns => ns < 0);
             extra[$"{scenario}_early_pct"] = 100.0 * early / samples.Length;
         }
         return new Sample(extra["sleepers_p99_ms"], null, extra);
@@ -227,13 +220,5 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
             Fanout.Spin(1_000_000);
             await Task.Yield();
         }
-    }
-
-    /// <summary>The CPU-bound goroutines' stop signal: a flag they read between slices of work.</summary>
-    private sealed class StopFlag
-    {
-        private volatile bool _set;
-        public bool IsSet => _set;
-        public void Set() => _set = true;
     }
 }

@@ -9,6 +9,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -65,4 +66,53 @@ func Print(workload, metric string, runs []float64, extra ...Field) {
 		parts[i] = fmt.Sprintf("%q:%s", f.Name, v)
 	}
 	fmt.Println("{" + strings.Join(parts, ",") + "}")
+}
+
+// RunFigures is Run for a benchmark whose repetition measures several figures: run returns them
+// by name, metric names the one that is the benchmark's metric. It returns the metric of every
+// timed repetition and, as extra fields in name order, the median of each figure over them
+// (rounded to 6 decimals), as `gosched bench` reports its in-process sides.
+func RunFigures(metric string, run func() map[string]float64) ([]float64, []Field) {
+	var reps []map[string]float64
+	runs := Run(func() float64 {
+		f := run()
+		reps = append(reps, f)
+		return f[metric]
+	})
+	reps = reps[1:] // the warm-up
+	keys := make([]string, 0, len(reps[0]))
+	for k := range reps[0] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	extra := make([]Field, 0, len(keys))
+	for _, k := range keys {
+		xs := make([]float64, len(reps))
+		for i, r := range reps {
+			xs[i] = r[k]
+		}
+		extra = append(extra, Field{Name: k, Value: math.Round(Median(xs)*1e6) / 1e6})
+	}
+	return runs, extra
+}
+
+// Percentile of samples sorted ascending, read at the same rank as HdrHistogram's
+// getValueAtPercentile (the C# sides use HdrHistogram; the sorted samples give the exact value at
+// that rank); 100 is the maximum.
+func Percentile(sorted []int64, p float64) int64 {
+	rank := int(p/100*float64(len(sorted)) + 0.5)
+	if rank < 1 {
+		rank = 1
+	}
+	if rank > len(sorted) {
+		rank = len(sorted)
+	}
+	return sorted[rank-1]
+}
+
+// SortedCopy returns the samples sorted ascending, leaving xs as it was.
+func SortedCopy(xs []int64) []int64 {
+	s := append([]int64(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s
 }

@@ -11,17 +11,14 @@
 //
 // Lateness is measured by the sleeper itself, as the C# sides do: monotonic time after the sleep
 // minus (time before it + the duration). The percentiles are read at the same rank as
-// HdrHistogram's getValueAtPercentile (the C# sides use HdrHistogram; the standard library has no
-// histogram, and the sorted samples give the exact value at that rank). The metric is the
+// HdrHistogram's getValueAtPercentile (bench.Percentile). The metric is the
 // sleepers' p99 in ms; every scenario's p50/p90/p99/max (medians over the repetitions) are extra
 // fields named like the C# sides' figures.
 package main
 
 import (
-	"math"
 	"math/rand"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +42,7 @@ var percentiles = []struct {
 
 // figures adds the scenario's percentiles (ms) and its share of early wake-ups (%) to into.
 func figures(scenario string, latenessNs []int64, into map[string]float64) {
-	s := append([]int64(nil), latenessNs...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := bench.SortedCopy(latenessNs)
 	early := 0
 	for _, v := range s {
 		if v < 0 {
@@ -54,11 +50,7 @@ func figures(scenario string, latenessNs []int64, into map[string]float64) {
 		}
 	}
 	for _, q := range percentiles {
-		rank := int(q.p/100*float64(len(s)) + 0.5)
-		if rank < 1 {
-			rank = 1
-		}
-		v := s[rank-1]
+		v := bench.Percentile(s, q.p)
 		if v < 0 {
 			v = 0
 		}
@@ -116,31 +108,15 @@ func sleepersRun(seed int64, load bool) []int64 {
 }
 
 func main() {
-	var reps []map[string]float64
 	rep := 0
-	runs := bench.Run(func() float64 {
+	runs, extra := bench.RunFigures("sleepers_p99_ms", func() map[string]float64 {
 		rep++
 		f := map[string]float64{}
 		figures("idle", idle(), f)
 		figures("sleepers", sleepersRun(int64(rep)*sleepers, false), f)
 		figures("loaded", sleepersRun(int64(rep)*sleepers, true), f)
-		reps = append(reps, f)
-		return f["sleepers_p99_ms"]
+		return f
 	})
-	reps = reps[1:] // the warm-up
-	keys := make([]string, 0, len(reps[0]))
-	for k := range reps[0] {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	extra := []bench.Field{}
-	for _, k := range keys {
-		xs := make([]float64, len(reps))
-		for i, r := range reps {
-			xs[i] = r[k]
-		}
-		extra = append(extra, bench.Field{Name: k, Value: math.Round(bench.Median(xs)*1e6) / 1e6})
-	}
 	extra = append(extra,
 		bench.Field{Name: "idle_sleeps", Value: idleSleeps},
 		bench.Field{Name: "sleepers", Value: sleepers},

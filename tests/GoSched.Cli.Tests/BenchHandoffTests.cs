@@ -1,0 +1,38 @@
+namespace GoSched.Cli.Tests;
+
+/// <summary>`gosched bench handoff`: every trial's runnable goroutine ran, percentiles in order, no .NET side; never its speed.</summary>
+public class BenchHandoffTests
+{
+    [Fact]
+    public void QuickJsonReportsHandoffPercentilesForEveryTrialAndNoDotnet()
+    {
+        var root = BenchQuick.Run("handoff", "handoff_p50_us", hasDotnet: false);
+        double p50 = BenchQuick.Figure(root, "gosched", "handoff_p50_us");
+        Assert.True(p50 > 0, $"handoff_p50_us {p50}");
+        BenchQuick.AssertOrdered("handoff", p50, BenchQuick.Figure(root, "gosched", "handoff_p99_us"), BenchQuick.Figure(root, "gosched", "handoff_max_us"));
+        Assert.Equal(p50, root.GetProperty("gosched").GetProperty("median").GetDouble());
+        Assert.Equal(BenchQuick.Parameter(root, "trials"), BenchQuick.Figure(root, "gosched", "trials_done"));
+        Assert.InRange(BenchQuick.Figure(root, "gosched", "during_syscall_pct"), 0, 100);
+        Assert.Contains(BenchQuick.Notes(root), n => n.Contains("no .NET side"));
+
+        // Go's sysmon bounds, checked against gosched's own figures (whether met is the machine's business).
+        var targets = BenchQuick.Targets(root);
+        var min = targets["handoff p50 >= 20 us (one sysmon round)"];
+        Assert.Equal(min.GetProperty("value").GetDouble() >= 20, min.GetProperty("met").GetBoolean());
+        var max = targets["handoff max <= 10 ms (sysmon's longest sleep)"];
+        Assert.Equal(BenchQuick.Figure(root, "gosched", "handoff_max_us"), max.GetProperty("value").GetDouble());
+        Assert.Equal(max.GetProperty("value").GetDouble() <= 10_000, max.GetProperty("met").GetBoolean());
+        var during = targets["handoff during the call in >= 90% of trials"];
+        Assert.Equal(BenchQuick.Figure(root, "gosched", "during_syscall_pct"), during.GetProperty("value").GetDouble());
+        Assert.Equal(during.GetProperty("value").GetDouble() >= 90, during.GetProperty("met").GetBoolean());
+        Assert.Equal(3, targets.Count);
+    }
+
+    [Fact]
+    public void UnknownBenchmarkListsTheNewOnes()
+    {
+        var (code, _, stderr) = CliTests.Invoke("bench", "echo", "--quick");
+        Assert.Equal(1, code);
+        Assert.Contains("netecho, locked, handoff", stderr);
+    }
+}
