@@ -79,11 +79,13 @@ public sealed partial class GoRuntime
                         delay = 20;
                     }
                     Volatile.Write(ref _sysmonWait, 0);
-                    continue;
+                    // Go falls through to the network poll and retake with a fresh now: a wake-up
+                    // for a syscall (entersyscall_sysmon) must not wait one more sleep round.
+                    now = Clock.Nanotime();
                 }
                 // Poll the network if not polled for more than 10 ms (Netpoll.cs).
                 SysmonNetpoll(now);
-                if (Retake(Clock.Nanotime()) != 0) idle = 0;
+                if (Retake(now) != 0) idle = 0;
                 else idle++;
             }
         }
