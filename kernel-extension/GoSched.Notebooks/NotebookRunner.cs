@@ -18,6 +18,9 @@
 //
 // A cell error is a failure: the run stops at the first one (as nbconvert does: later cells
 // usually depend on it), the outputs so far are still written, and the result names the cell.
+// A cell that runs past CellTimeout fails too, even one that blocks its thread and never sees the
+// cancellation (Thread.Sleep, a goroutine that never awaits): the runner stops waiting for it,
+// writes what it has and leaves that kernel behind. Raw cells are not code and are not run.
 using System.Text.RegularExpressions;
 using GoSched.Interactive;
 using Microsoft.DotNet.Interactive;
@@ -82,33 +85,40 @@ public sealed class NotebookRunner
         InteractiveDocument document;
         await using (var stream = File.OpenRead(notebookPath))
             document = Notebook.Read(stream, kernelInfos);
+        var raw = RawCells(notebookPath, document.Elements.Count);
+        Directory.CreateDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
 
         var failures = new List<CellFailure>();
         int run = 0;
+        bool abandoned = false;
         string previousDirectory = Environment.CurrentDirectory;
         Environment.CurrentDirectory = Path.GetDirectoryName(notebookPath)!;
+        CompositeKernel? kernel = null;
         try
         {
-            using var kernel = await CreateKernelAsync();
+            kernel = await CreateKernelAsync();
             for (int i = 0; i < document.Elements.Count && failures.Count == 0; i++)
             {
                 var cell = document.Elements[i];
-                if (cell.KernelName == Markdown)
+                if (cell.KernelName == Markdown || raw.Contains(i))
                     continue;
                 cell.Outputs.Clear();
                 cell.ExecutionOrder = ++run;
                 Log?.WriteLine($"cell {i + 1}/{document.Elements.Count}");
-                if (await RunCellAsync(kernel, cell, cancellationToken) is { } error)
+                var (error, finished) = await RunCellAsync(kernel, cell, cancellationToken);
+                abandoned = !finished;
+                if (error is not null)
                     failures.Add(new CellFailure(i + 1, cell.Contents, error));
             }
         }
         finally
         {
             Environment.CurrentDirectory = previousDirectory;
+            // A kernel whose cell is still running is left as it is: disposing it would wait for that cell.
+            if (!abandoned) kernel?.Dispose();
             Formatter.ResetToDefault(); // the extension's and the notebook's formatters end with its kernel
         }
 
-        Directory.CreateDirectory(outputDirectory);
         string name = Path.GetFileNameWithoutExtension(notebookPath);
         string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
         await using (var output = File.Create(ipynb))
@@ -134,15 +144,43 @@ public sealed class NotebookRunner
         return kernel;
     }
 
-    /// <summary>Submits one cell and records its outputs; returns the error message if it failed.</summary>
-    private async Task<string?> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
+    /// <summary>
+    /// The indexes of the raw cells (nbformat's cell_type "raw"), which the document reader turns
+    /// into code cells of the default kernel. Read from the file itself; none if its cells do not
+    /// line up with the document's elements.
+    /// </summary>
+    private static HashSet<int> RawCells(string notebookPath, int elements)
+    {
+        var raw = new HashSet<int>();
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(notebookPath));
+            if (!json.RootElement.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array || cells.GetArrayLength() != elements)
+                return raw;
+            int i = 0;
+            foreach (var c in cells.EnumerateArray())
+            {
+                if (c.ValueKind == System.Text.Json.JsonValueKind.Object && c.TryGetProperty("cell_type", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String && t.GetString() == "raw")
+                    raw.Add(i);
+                i++;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Notebook.Read accepted it; without a cell list there is nothing to skip.
+        }
+        return raw;
+    }
+
+    /// <summary>Submits one cell and records its outputs; returns the error message if it failed, and whether the cell finished.</summary>
+    private async Task<(string? Error, bool Finished)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
     {
         string kernelName = cell.KernelName ?? CSharp;
         if (kernel.FindKernelByName(kernelName) is null)
         {
             string message = $"the {kernelName} kernel is not available in-process (only {CSharp})";
             cell.Outputs.Add(new ErrorElement(message, "KernelNotFound"));
-            return message;
+            return (message, true);
         }
 
         string code = s_extensionReference.Replace(cell.Contents, "");
@@ -153,11 +191,32 @@ public sealed class NotebookRunner
                                  "the #r line is what the real kernel runs.",
             }));
         if (string.IsNullOrWhiteSpace(code))
-            return null;
+            return (null, true);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CellTimeout);
-        var result = await kernel.SendAsync(new SubmitCode(code, kernelName), timeout.Token);
+        var send = kernel.SendAsync(new SubmitCode(code, kernelName), timeout.Token);
+        // The kernel honours the cancellation only between statements; a cell blocked in one (a
+        // sleep, a loop that never awaits) is given a little more time, then abandoned.
+        var grace = Task.Delay(CellTimeout + TimeSpan.FromSeconds(5), CancellationToken.None);
+        string timedOut = $"the cell did not finish within {CellTimeout.TotalSeconds:0.###} s (the --cell-timeout); the run stops here";
+        if (await Task.WhenAny(send, grace) != send)
+        {
+            string message = timedOut + "; the cell does not respond to cancellation (code that blocks its thread: a sleep, or a goroutine that never awaits)";
+            cell.Outputs.Add(new ErrorElement(message, "CellTimeout"));
+            return (message, false);
+        }
+        KernelCommandResult result;
+        try
+        {
+            result = await send;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The kernel gave up on the command; the cell's code may still be running on its thread.
+            cell.Outputs.Add(new ErrorElement(timedOut, "CellTimeout"));
+            return (timedOut, false);
+        }
 
         foreach (var e in result.Events)
         {
@@ -191,7 +250,7 @@ public sealed class NotebookRunner
             cell.Outputs.Add(new ErrorElement(failed.Message, failed.Exception?.GetType().Name ?? "Error", failed.Exception?.StackTrace?.Split('\n') ?? []));
         if (timeout.IsCancellationRequested && failure is null)
             failure = $"cancelled after {CellTimeout.TotalSeconds:0} s";
-        return failure;
+        return (failure, true);
     }
 
     private static string Plain(DisplayEvent e) =>

@@ -61,6 +61,52 @@ public class NotebookRunnerTests : IDisposable
         Assert.Contains("rounds=10", cells[4].GetProperty("outputs").GetRawText());
     }
 
+    private string WriteNotebook(params (string Type, string Source)[] cells)
+    {
+        var json = new
+        {
+            cells = cells.Select(c => new Dictionary<string, object?>
+            {
+                ["cell_type"] = c.Type,
+                ["metadata"] = new Dictionary<string, object>(),
+                ["source"] = c.Source,
+                ["outputs"] = c.Type == "code" ? Array.Empty<object>() : null,
+                ["execution_count"] = null,
+            }.Where(kv => kv.Key is not ("outputs" or "execution_count") || c.Type == "code").ToDictionary()),
+            metadata = new { kernelspec = new { display_name = ".NET (C#)", language = "C#", name = ".net-csharp" } },
+            nbformat = 4,
+            nbformat_minor = 5,
+        };
+        Directory.CreateDirectory(_out);
+        string path = Path.Combine(_out, $"nb-{Guid.NewGuid():N}.ipynb");
+        File.WriteAllText(path, JsonSerializer.Serialize(json));
+        return path;
+    }
+
+    [Fact]
+    public async Task Raw_cells_are_not_run()
+    {
+        string nb = WriteNotebook(("raw", "This is raw text, not code."), ("code", "1 + 1"));
+        var result = await new NotebookRunner().RunAsync(nb, Path.Combine(_out, "out"));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        Assert.Equal(1, result.CellsRun);
+    }
+
+    [Fact]
+    public async Task A_cell_that_blocks_its_thread_fails_after_the_cell_timeout_and_the_outputs_are_written()
+    {
+        // The blocking cell comes first, so that no cell before it can take the time limit compiling.
+        string nb = WriteNotebook(("markdown", "# blocks"), ("code", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"), ("code", "2 + 2"));
+        var result = await new NotebookRunner { CellTimeout = TimeSpan.FromSeconds(2) }.RunAsync(nb, Path.Combine(_out, "out"));
+
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(2, failure.Cell);
+        Assert.Contains("did not finish within 2 s", failure.Message);
+        Assert.Equal(1, result.CellsRun);
+        Assert.True(File.Exists(result.ExecutedNotebook) && File.Exists(result.Html));
+    }
+
     [Fact]
     public async Task A_cell_error_fails_the_run_with_the_cell_number_and_message()
     {
