@@ -51,9 +51,16 @@ public static class CliApp
                 stdout.WriteLine(asJson ? report.ToJson() : report.ToTable());
                 return 0;
             }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName is { } name)
+            {
+                // "--gomaxprocs 0: must be between 1 and 256", not .NET's "(Parameter 'Gomaxprocs') Actual value was 0."
+                string option = name == nameof(BenchOptions.Repetitions) ? "--reps" : "--" + name.ToLowerInvariant();
+                stderr.WriteLine($"gosched bench: {option} {e.ActualValue}: {e.Message.Split(" (Parameter", 2)[0]}");
+                return 1;
+            }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                stderr.WriteLine($"gosched bench: {e.Message}");
+                stderr.WriteLine($"gosched bench: {(e is ArgumentException a && a.ParamName is not null ? e.Message.Split(" (Parameter", 2)[0] : e.Message)}");
                 return 1;
             }
         });
@@ -64,12 +71,23 @@ public static class CliApp
     {
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
         var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
+        var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this (default 10m)" };
         var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
         {
-            file, outDir,
+            file, outDir, cellTimeout,
         };
         cmd.SetAction(async (parse, ct) =>
         {
+            var limit = TimeSpan.FromMinutes(10);
+            if (parse.GetValue(cellTimeout) is { } text)
+            {
+                if (GoSched.Workloads.WorkloadParam.ParseDuration(text) is not { } ns || ns <= 0)
+                {
+                    stderr.WriteLine($"gosched notebook: --cell-timeout {text}: expected a positive duration (examples: 30s, 5m)");
+                    return 1;
+                }
+                limit = TimeSpan.FromTicks(ns / 100);
+            }
             string path = parse.GetValue(file)!;
             if (!File.Exists(path))
             {
@@ -83,12 +101,12 @@ public static class CliApp
             }
             try
             {
-                var result = await new NotebookRunner { Log = stderr }.RunAsync(path, Path.GetFullPath(parse.GetValue(outDir)!), ct);
+                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit }.RunAsync(path, Path.GetFullPath(parse.GetValue(outDir)!), ct);
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
                 stdout.WriteLine($"{result.CellsRun} cells run; wrote {result.ExecutedNotebook} and {result.Html}");
                 return result.ExitCode;
             }
-            catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException or IOException)
+            catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
             {
                 stderr.WriteLine($"gosched notebook: {path}: {e.Message}");
                 return 1;
@@ -185,7 +203,11 @@ public static class Summary
     public static void Print(TextWriter o, string workload, RunResult r)
     {
         var inv = CultureInfo.InvariantCulture;
-        o.WriteLine($"workload     {workload} {string.Join(" ", r.Arguments.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        // Durations as Go writes them (2ms, not 2000000), so a line can be pasted back as --arg values.
+        var kinds = WorkloadCatalog.All.FirstOrDefault(w => w.Name == workload)?.Parameters.ToDictionary(p => p.Name, p => p.Kind);
+        string Arg(KeyValuePair<string, long> kv) => kinds is not null && kinds.GetValueOrDefault(kv.Key) == ParamKind.Duration
+            ? $"{kv.Key}={WorkloadParam.FormatDuration(kv.Value)}" : $"{kv.Key}={kv.Value}";
+        o.WriteLine($"workload     {workload} {string.Join(" ", r.Arguments.Select(Arg))}");
         o.WriteLine($"settings     {r.Config}");
         o.WriteLine($"wall         {(r.WallNs / 1e6).ToString("0.###", inv)} ms");
         o.WriteLine($"goroutines   {r.GoroutinesStarted} started, {r.GoroutinesFinished} finished");

@@ -57,11 +57,31 @@ public class CliTests
     [InlineData(new[] { "run", "fanout", "--arg", "unit=fast" }, "unit=fast: not a duration")]
     [InlineData(new[] { "run", "fanout", "--godebug", "stealtries=x" }, "stealtries=x: not an integer")]
     [InlineData(new[] { "run", "fanout", "--schedtrace", "soon" }, "--schedtrace soon")]
+    [InlineData(new[] { "run", "fanout", "--arg", "unit=1m" }, "unit=1m: must be between 0s and 1s")] // a duration (Go's form), out of range
+    [InlineData(new[] { "run", "fanout", "--arg", "unit=5" }, "unit=5: not a duration (Go's form")]
+    [InlineData(new[] { "bench", "pingpong", "--gomaxprocs", "0", "--quick" }, "gosched bench: --gomaxprocs 0: must be between 1 and 256")]
+    [InlineData(new[] { "bench", "pingpong", "--reps", "0", "--quick" }, "gosched bench: --reps 0: must be at least 1")]
+    [InlineData(new[] { "bench", "nosuch" }, "unknown benchmark 'nosuch' (benchmarks: spawn, pingpong")]
+    [InlineData(new[] { "notebook", "x.ipynb", "--cell-timeout", "soon" }, "--cell-timeout soon: expected a positive duration")]
     public void BadInputGetsAClearErrorAndExitCode1(string[] args, string expected)
     {
         var (code, _, stderr) = Invoke(args);
         Assert.Equal(1, code);
         Assert.Contains(expected, stderr);
+        Assert.DoesNotContain("(Parameter '", stderr);
+    }
+
+    [Fact]
+    public void DurationsAreGosAndTheSummaryWritesThemBackInTheSameForm()
+    {
+        Assert.Equal(2 * 3_600_000_000_000L + 45 * 60_000_000_000L, GoSched.Workloads.WorkloadParam.ParseDuration("2h45m"));
+        Assert.Equal(1_500_000L, GoSched.Workloads.WorkloadParam.ParseDuration("1.5ms"));
+        Assert.Equal(0L, GoSched.Workloads.WorkloadParam.ParseDuration("0"));
+        Assert.Null(GoSched.Workloads.WorkloadParam.ParseDuration("-1s"));
+        Assert.Null(GoSched.Workloads.WorkloadParam.ParseDuration("1x"));
+        var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1", "--arg", "workers=2", "--arg", "unit=1500us");
+        Assert.Equal(0, code);
+        Assert.Contains("unit=1500us", stdout);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     {
         long v = Kind == ParamKind.Int
             ? (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw new WorkloadException($"{Name}={value}: not an integer"))
-            : ParseDuration(value) ?? throw new WorkloadException($"{Name}={value}: not a duration (examples: 750ns, 50us, 2ms, 1s)");
+            : ParseDuration(value) ?? throw new WorkloadException($"{Name}={value}: not a duration (Go's form: 750ns, 50us, 2ms, 1.5s, 2m)");
         if (v < Min || v > Max)
             throw new WorkloadException($"{Name}={value}: must be between {Show(Min)} and {Show(Max)}");
         return v;
@@ -31,25 +31,41 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
 
     private string Show(long v) => Kind == ParamKind.Duration ? FormatDuration(v) : v.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Go's time.ParseDuration, in ns: a sequence of decimal numbers, each with a unit (ns, us, µs,
+    /// ms, s, m, h), as in "300ms", "1.5h" or "2h45m"; "0" alone is zero. No sign: parameters are
+    /// never negative. Null when it is not a duration or does not fit in an int64 of ns.
+    /// </summary>
     public static long? ParseDuration(string s)
     {
         s = s.Trim();
-        (string unit, double scale)[] units = { ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9) };
-        foreach (var (unit, scale) in units)
+        if (s == "0") return 0;
+        if (s.Length == 0) return null;
+        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)];
+        double total = 0;
+        int pos = 0;
+        while (pos < s.Length)
         {
-            if (s.EndsWith(unit, StringComparison.Ordinal) && !(unit == "s" && (s.EndsWith("ns") || s.EndsWith("us") || s.EndsWith("µs") || s.EndsWith("ms"))))
-            {
-                var num = s[..^unit.Length];
-                if (double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0)
-                    return (long)Math.Round(d * scale);
+            int start = pos;
+            while (pos < s.Length && (char.IsAsciiDigit(s[pos]) || s[pos] == '.')) pos++;
+            if (pos == start || !double.TryParse(s.AsSpan(start, pos - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d))
                 return null;
-            }
+            int unitStart = pos;
+            while (pos < s.Length && !char.IsAsciiDigit(s[pos]) && s[pos] != '.') pos++;
+            string unit = s[unitStart..pos];
+            double scale = 0;
+            foreach (var (name, sc) in units) if (name == unit) scale = sc;
+            if (scale == 0) return null; // a number without a unit, or an unknown unit
+            total += d * scale;
         }
-        return null;
+        return total > long.MaxValue ? null : (long)Math.Round(total);
     }
 
     public static string FormatDuration(long ns) => ns switch
     {
+        0 => "0s",
+        >= 3_600_000_000_000 when ns % 3_600_000_000_000 == 0 => $"{ns / 3_600_000_000_000}h",
+        >= 60_000_000_000 when ns % 60_000_000_000 == 0 => $"{ns / 60_000_000_000}m",
         >= 1_000_000_000 when ns % 1_000_000_000 == 0 => $"{ns / 1_000_000_000}s",
         >= 1_000_000 when ns % 1_000_000 == 0 => $"{ns / 1_000_000}ms",
         >= 1_000 when ns % 1_000 == 0 => $"{ns / 1_000}us",
