@@ -146,9 +146,13 @@ public sealed partial class GoRuntime : IDisposable
         Exception? timeoutError = null;
         // Cancelling (a notebook's interrupt) ends the run like an error: goroutines stop at their next await.
         using var cancel = cancellationToken.Register(() => Fatal(new OperationCanceledException("run cancelled", cancellationToken)));
-        if (!_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan))
-            timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; stopped");
-        var stopError = StopCore(TimeSpan.FromSeconds(10));
+        bool timedOut = !_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan);
+        // After a timeout the goroutines are stopped at their next await; one that never awaits
+        // cannot be (no asynchronous preemption), so the stop waits briefly and says so.
+        var stopError = StopCore(TimeSpan.FromSeconds(timedOut ? 2 : 10));
+        if (timedOut)
+            timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; " +
+                (stopError == null ? "stopped" : $"not every thread could be stopped: {stopError.Message}"));
         return BuildResult(timeoutError ?? Error ?? stopError);
     }
 
@@ -221,7 +225,8 @@ public sealed partial class GoRuntime : IDisposable
                 .Select(m => $"M{m.Id} (goroutine {m.CurG?.Goid.ToString() ?? "none"})");
             error = new TimeoutException(
                 $"runtime stop: threads still running after {timeout.TotalSeconds:0} s: {string.Join(", ", stuck)}; " +
-                "a goroutine is running code that never awaits the runtime");
+                "a goroutine is running code that never awaits the runtime, which cannot be preempted here (no asynchronous " +
+                "preemption: Go <= 1.13 semantics), and its thread goes on running it until it returns or awaits");
         }
         _sampler?.Stop();
         _endNs = Clock.Nanotime();

@@ -345,4 +345,34 @@ public class LifecycleTests
             while ((await c.RecvOk()).Ok) { }
         }
     }
+
+    private static volatile bool s_release;
+
+    [Fact]
+    public void ARunWhoseGoroutineNeverAwaitsTimesOutAndSaysItsThreadIsStillRunning()
+    {
+        s_release = false;
+        var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        try
+        {
+            var r = rt.Run(() => Hog(), TimeSpan.FromMilliseconds(300));
+            var e = Assert.IsType<TimeoutException>(r.Error);
+            Assert.Contains("run did not finish within 0.3 s; not every thread could be stopped", e.Message);
+            Assert.Contains("(goroutine 1)", e.Message);
+            Assert.Contains("cannot be preempted", e.Message);
+        }
+        finally
+        {
+            s_release = true; // the hog returns, and its M exits
+        }
+        Assert.True(ProcessThreads.Eventually(() => rt.ThreadsAlive == 0), "the hog's M did not exit once it returned");
+
+        static async GoTask Hog()
+        {
+            long x = 0;
+            while (!s_release) x++; // never awaits: cannot be preempted
+            GC.KeepAlive(x);
+            await Go.Gosched();
+        }
+    }
 }
