@@ -58,6 +58,7 @@ public class RunTests : KernelTestBase
     [InlineData("#!gosched run fanout --arg workers=0", "fanout: workers=0: must be at least 1")]
     [InlineData("#!gosched run fanout --name 2x", "--name 2x: not a C# variable name")]
     [InlineData("#!gosched run fanout --name class", "--name class: not a C# variable name")]
+    [InlineData("#!gosched run fanout --name goConfig", "--name goConfig: that variable holds the configured knobs")]
     public async Task Bad_runs_fail_with_what_is_valid(string code, string message)
     {
         Assert.Contains(message, await FailsAsync(code));

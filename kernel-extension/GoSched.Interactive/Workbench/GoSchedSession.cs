@@ -230,6 +230,8 @@ internal sealed class GoSchedSession
         string name = command.Name ?? LastRunVariable;
         if (!SyntaxFacts.IsValidIdentifier(name) || SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
             throw new DirectiveException($"--name {name}: not a C# variable name");
+        if (name == ConfigVariable)
+            throw new DirectiveException($"--name {name}: that variable holds the configured knobs (cells start their own runtimes with it); choose another name");
         await CollectBackgroundAsync(context, wait: false);
         if (_background is { } bg)
             throw new DirectiveException($"the run `{bg.Name}` ({bg.Workload}) is going on in the background; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it");
