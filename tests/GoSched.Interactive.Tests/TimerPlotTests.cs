@@ -221,3 +221,24 @@ public sealed class TimerPlotOnTheRuntimeTests : KernelTestBase
         Assert.Contains("sleepers: gosched timers", charts[2]);
     }
 }
+
+/// <summary>Stop-the-world pauses on the timer lateness timeline, as on the other timelines.</summary>
+public class TimerPauseBandTests
+{
+    [Fact]
+    public void Lateness_over_time_shades_each_pause_of_each_run()
+    {
+        var rec = new Recording("gosched", "stw", "gomaxprocs=2");
+        typeof(Recording).GetProperty(nameof(Recording.TimerFirings))!.GetSetMethod(nonPublic: true)!
+            .Invoke(rec, [new[] { new TimerFiring(5_000_000, 0, 1_000_000), new TimerFiring(25_000_000, 1, 9_000_000) }]);
+        var addPause = typeof(Recording).GetMethod("AddPause", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        addPause.Invoke(rec, [new StwPause(10_000_000, 50_000, 500_000, "pause", 2, 2)]);
+        addPause.Invoke(rec, [new StwPause(20_000_000, 50_000, 600_000, "pause", 2, 2)]);
+
+        var chart = GoSched.Interactive.Workbench.TimerCharts.LatenessOverTime([new GoSched.Interactive.Workbench.NamedRecording("stw", rec)]);
+
+        Assert.EndsWith("(shaded: stop-the-world pauses)", chart.Title);
+        Assert.Equal([(10.0, 10.5), (20.0, 20.6)], chart.Bands.Select(b => (b.X0, b.X1)).ToArray());
+        Assert.All(chart.Bands, b => Assert.Equal(0, b.Panel));
+    }
+}

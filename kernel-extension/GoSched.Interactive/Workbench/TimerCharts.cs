@@ -30,21 +30,24 @@ internal static class TimerCharts
     public static ChartSpec LatenessOverTime(IReadOnlyList<NamedRecording> runs)
     {
         var series = new List<SeriesSpec>();
+        var bands = new List<BandSpec>();
         bool one = runs.Count == 1;
         foreach (var run in runs)
         {
             var (t, p50, p99) = BinnedOverTime(run.Recording.TimerFirings);
             series.Add(new SeriesSpec { Name = one ? "p99" : run.Label, Group = one ? "" : run.Label, X = t, Y = p99 });
             series.Add(new SeriesSpec { Name = one ? "p50" : run.Label, Group = one ? "" : run.Label, X = t, Y = p50, Dashed = true });
+            bands.AddRange(RecordingCharts.PauseBands(run.Recording, 0, one ? "" : run.Label));
         }
         return new ChartSpec
         {
             Title = (one ? $"Timer lateness over time: {runs[0].Label}" : "Timer lateness over time")
-                + " (per time bin; solid: p99, dashed: p50)",
+                + " (per time bin; solid: p99, dashed: p50)" + RecordingCharts.PauseNote(bands),
             XTitle = TimeTitle,
             YTitle = LatenessTitle,
             YScale = AxisScales.Log,
             Series = series.ToArray(),
+            Bands = bands.ToArray(),
         };
     }
 
