@@ -25,8 +25,8 @@ public class BlockingPlotTests : KernelTestBase
         Assert.Equal(2, charts.Length);
         var (latency, polls) = (charts[0], charts[1]);
 
-        Assert.Contains("Netpoll wake latency: lastRun: gosched netecho gomaxprocs=2", latency);
-        foreach (string text in new[] { "\"text\":\"histogram (10 bins per decade)\"", "\"text\":\"CDF\"", "% of wakes at most this late", "wake latency: poll returned the goroutine → it runs (ms)" })
+        Assert.Contains("Netpoll wake latency (poll returned the goroutine → it runs): lastRun: gosched netecho gomaxprocs=2", latency);
+        foreach (string text in new[] { "\"text\":\"histogram (10 bins per decade)\"", "\"text\":\"CDF\"", "% of wakes at most this late", "wake latency (ms)" })
             Assert.Contains(text, latency);
         Assert.Equal(2, Regex.Matches(latency, "\"type\":\"log\"").Count);
         Assert.Empty(Bands(latency)); // not a timeline
@@ -225,7 +225,7 @@ public sealed class BlockingPlotOnTheRuntimeTests : KernelTestBase
 
         string[] netpoll = Charts(await SucceedsAsync("#!gosched plot netpoll --runs echo"));
         Assert.Equal(2, netpoll.Length);
-        Assert.Contains("Netpoll wake latency: echo: gosched netecho gomaxprocs=2,sampleperiodus=200", netpoll[0]);
+        Assert.Contains("Netpoll wake latency (poll returned the goroutine → it runs): echo: gosched netecho gomaxprocs=2,sampleperiodus=200", netpoll[0]);
 
         string[] syscalls = Charts(await SucceedsAsync("#!gosched plot syscalls --runs blocked"));
         Assert.Equal(2, syscalls.Length);

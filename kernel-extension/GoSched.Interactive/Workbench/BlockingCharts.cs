@@ -12,8 +12,9 @@ internal static class BlockingCharts
 
     /// <summary>Netpoll wake latency (poll returned the goroutine → it runs) as a histogram and CDF, one colour per run.</summary>
     public static ChartSpec WakeLatency(IReadOnlyList<NamedRecording> runs) =>
-        LatencyCharts.Distribution(runs, r => r.Recording.NetpollWakeLatency!, "Netpoll wake latency",
-            "wake latency: poll returned the goroutine → it runs (ms)", "wakes", "late");
+        // The x title is drawn under each of the two panels: short, or the two overlap.
+        LatencyCharts.Distribution(runs, r => r.Recording.NetpollWakeLatency!, "Netpoll wake latency (poll returned the goroutine → it runs)",
+            "wake latency (ms)", "wakes", "late");
 
     /// <summary>
     /// Polls, blocking polls and goroutines readied per ms between samples, a panel each, runs
