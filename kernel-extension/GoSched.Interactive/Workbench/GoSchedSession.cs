@@ -32,12 +32,12 @@ public sealed record RunSummary(
     string Workload,
     string Args,
     string Settings,
+    string Figures,
     double WallMs,
     long GoroutinesStarted,
     long GoroutinesFinished,
     long Steals,
     int Samples,
-    string Figures,
     string Error);
 
 /// <summary>
@@ -51,6 +51,7 @@ public sealed record TimerRunSummary(
     string Workload,
     string Args,
     string Settings,
+    string Figures,
     double WallMs,
     long GoroutinesStarted,
     long GoroutinesFinished,
@@ -61,7 +62,6 @@ public sealed record TimerRunSummary(
     double? LatenessP99Ms,
     double? LatenessMaxMs,
     long DeletedTimersCleared,
-    string Figures,
     string Error);
 
 /// <summary>One knob in the status table.</summary>
@@ -351,12 +351,12 @@ internal sealed class GoSchedSession
         run.Workload,
         ArgsText(run),
         run.Outcome.Recording.Settings,
+        FiguresText(run),
         Math.Round(run.Outcome.WallNs / 1e6, 3),
         run.Outcome.GoroutinesStarted,
         run.Outcome.GoroutinesFinished,
         run.Outcome.Steals,
         run.Outcome.Recording.Samples.Count,
-        FiguresText(run),
         run.Outcome.Error ?? "");
 
     private static string FiguresText(KeptRun run) => run.Outcome.Metrics is { Count: > 0 } m
@@ -373,6 +373,7 @@ internal sealed class GoSchedSession
             run.Workload,
             ArgsText(run),
             rec.Settings,
+            FiguresText(run),
             Math.Round(run.Outcome.WallNs / 1e6, 3),
             run.Outcome.GoroutinesStarted,
             run.Outcome.GoroutinesFinished,
@@ -383,7 +384,6 @@ internal sealed class GoSchedSession
             Ms(rec.TimerLatenessMs(99)),
             Ms(fired ? rec.TimerLateness!.GetMaxValue() / 1e6 : 0),
             rec.ClearedDeletedTimers,
-            FiguresText(run),
             run.Outcome.Error ?? "");
     }
 
