@@ -8,7 +8,11 @@
 // `async GoFrame H(...)` / `async GoFrame<T> H(...)` is an ordinary call frame inside a goroutine
 // that may block. It runs synchronously on the caller's thread; only if it suspends is its state
 // machine boxed (then the G resumes that box, and the box resumes its parent through the M loop
-// when it finishes, see Proc.cs). A frame that never blocks allocates nothing.
+// when it finishes, see Proc.cs). A frame that never blocks allocates nothing, and one that does
+// reuses a box: the parent's await takes the result and hands the box back to a free list of its
+// M thread (FramePool). Each reuse bumps the box's version, and a GoFrame remembers the version it
+// was made with, so awaiting one GoFrame twice is an error rather than a read of someone else's
+// result.
 //
 // Every await inside a goroutine must be a runtime await (IGoAwaiter): the builders reject any
 // other awaiter with a GoUsageException that says what to use instead. An await of a .NET Task
@@ -75,7 +79,7 @@ public struct GoTaskMethodBuilder
     private static void Suspend<TAwaiter>(ref TAwaiter awaiter)
     {
         var gp = GoRuntime.CurrentG("a goroutine body");
-        if (awaiter is IGoFrameAwaiter frame) frame.SetParent(gp, gp.Body!);
+        if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = gp.Body!;
         else if (awaiter is IGoAwaiter) gp.Top = null; // the root body is the resume point
         else throw GoRuntime.ForeignAwait(awaiter);
     }
@@ -84,7 +88,28 @@ public struct GoTaskMethodBuilder
 /// <summary>Awaiters of GoFrames: when the frame suspended, its parent registers as its continuation.</summary>
 internal interface IGoFrameAwaiter
 {
-    void SetParent(G gp, IResumable parent);
+}
+
+/// <summary>Reads the box out of a GoFrame awaiter (FrameBox.Parent is set through it).</summary>
+internal delegate FrameBox? FrameBoxGetter<TAwaiter>(ref TAwaiter awaiter);
+
+/// <summary>
+/// Per awaiter type, how to reach a GoFrame awaiter's box without boxing the awaiter: a builder's
+/// `awaiter is IGoFrameAwaiter f` followed by a call on f would allocate a copy of the struct at
+/// every suspension. Null for the runtime's primitive awaiters. Made once per type, by reflection
+/// on the awaiter's static BoxOf.
+/// </summary>
+internal static class FrameAwaiter<TAwaiter>
+{
+    public static readonly FrameBoxGetter<TAwaiter>? BoxOf = Make();
+
+    private static FrameBoxGetter<TAwaiter>? Make()
+    {
+        if (!typeof(IGoFrameAwaiter).IsAssignableFrom(typeof(TAwaiter))) return null;
+        var method = typeof(TAwaiter).GetMethod("BoxOf", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException($"{typeof(TAwaiter)} has no static BoxOf");
+        return (FrameBoxGetter<TAwaiter>)Delegate.CreateDelegate(typeof(FrameBoxGetter<TAwaiter>), method);
+    }
 }
 
 /// <summary>The shared part of a suspended frame: its box, result slot and parent.</summary>
@@ -93,7 +118,26 @@ internal abstract class FrameBox : IResumable
     public IResumable? Parent;
     public bool Completed;
     public Exception? Exception;
+    /// <summary>Bumped each time the box goes back to its free list.</summary>
+    public int Version;
     public abstract void MoveNext();
+
+    /// <summary>Clears the frame's state and puts the box on its M's free list.</summary>
+    public abstract void Recycle();
+
+    /// <summary>The awaiter's check that the box still holds the frame it was given for.</summary>
+    public void CheckVersion(int version)
+    {
+        if (version != Version) throw new GoUsageException("a GoFrame was awaited twice (or after its result was taken): await each call once");
+    }
+
+    protected void Reset()
+    {
+        Parent = null;
+        Completed = false;
+        Exception = null;
+        Version++;
+    }
 
     /// <summary>The frame finished after having suspended: resume the parent from the M loop.</summary>
     public void Finish(Exception? e)
@@ -110,6 +154,42 @@ internal sealed class VoidFrameBox<TStateMachine> : FrameBox where TStateMachine
 {
     public TStateMachine StateMachine = default!;
     public override void MoveNext() => StateMachine.MoveNext();
+
+    public static VoidFrameBox<TStateMachine> Rent() => FramePool<VoidFrameBox<TStateMachine>>.Rent() ?? new();
+
+    public override void Recycle()
+    {
+        StateMachine = default!;
+        Reset();
+        FramePool<VoidFrameBox<TStateMachine>>.Return(this);
+    }
+}
+
+/// <summary>
+/// Free frame boxes of one type, per M thread (a frame's box is rented and returned on whichever M
+/// runs its goroutine at the time). Bounded: a burst of suspended frames beyond it is left to the GC.
+/// The lists die with their threads, so a stopped runtime keeps none.
+/// </summary>
+internal static class FramePool<TBox> where TBox : FrameBox
+{
+    private const int Capacity = 64;
+    [ThreadStatic] private static TBox[]? t_items;
+    [ThreadStatic] private static int t_count;
+
+    public static TBox? Rent()
+    {
+        var items = t_items;
+        if (items == null || t_count == 0) return null;
+        var box = items[--t_count];
+        items[t_count] = null!;
+        return box;
+    }
+
+    public static void Return(TBox box)
+    {
+        var items = t_items ??= new TBox[Capacity];
+        if (t_count < items.Length) items[t_count++] = box;
+    }
 }
 
 /// <summary>A call frame inside a goroutine that may block and returns nothing.</summary>
@@ -117,22 +197,39 @@ internal sealed class VoidFrameBox<TStateMachine> : FrameBox where TStateMachine
 public readonly struct GoFrame
 {
     internal readonly FrameBox? Box;
+    internal readonly int Version;
     internal readonly Exception? Exception;
-    internal GoFrame(FrameBox? box, Exception? exception) { Box = box; Exception = exception; }
+    internal GoFrame(FrameBox? box, Exception? exception) { Box = box; Version = box?.Version ?? 0; Exception = exception; }
 
     public Awaiter GetAwaiter() => new(this);
 
     public readonly struct Awaiter(GoFrame frame) : IGoAwaiter, IGoFrameAwaiter
     {
-        public bool IsCompleted => frame.Box == null || frame.Box.Completed;
+        private readonly GoFrame _frame = frame;
+
+        public bool IsCompleted
+        {
+            get
+            {
+                if (_frame.Box == null) return true;
+                _frame.Box.CheckVersion(_frame.Version);
+                return _frame.Box.Completed;
+            }
+        }
 
         public void GetResult()
         {
-            var e = frame.Box != null ? frame.Box.Exception : frame.Exception;
+            var e = _frame.Exception;
+            if (_frame.Box is { } box)
+            {
+                box.CheckVersion(_frame.Version);
+                e = box.Exception;
+                box.Recycle();
+            }
             if (e != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
         }
 
-        void IGoFrameAwaiter.SetParent(G gp, IResumable parent) => frame.Box!.Parent = parent;
+        internal static FrameBox? BoxOf(ref Awaiter awaiter) => awaiter._frame.Box;
         public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
         public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
     }
@@ -143,28 +240,44 @@ public readonly struct GoFrame
 public readonly struct GoFrame<T>
 {
     internal readonly FrameBox? Box;
+    internal readonly int Version;
     internal readonly T Result;
     internal readonly Exception? Exception;
-    internal GoFrame(FrameBox? box, T result, Exception? exception) { Box = box; Result = result; Exception = exception; }
+    internal GoFrame(FrameBox? box, T result, Exception? exception) { Box = box; Version = box?.Version ?? 0; Result = result; Exception = exception; }
 
     public Awaiter GetAwaiter() => new(this);
 
     public readonly struct Awaiter(GoFrame<T> frame) : IGoAwaiter, IGoFrameAwaiter
     {
-        public bool IsCompleted => frame.Box == null || frame.Box.Completed;
+        private readonly GoFrame<T> _frame = frame;
+
+        public bool IsCompleted
+        {
+            get
+            {
+                if (_frame.Box == null) return true;
+                _frame.Box.CheckVersion(_frame.Version);
+                return _frame.Box.Completed;
+            }
+        }
 
         public T GetResult()
         {
-            if (frame.Box == null)
+            if (_frame.Box == null)
             {
-                if (frame.Exception != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(frame.Exception);
-                return frame.Result;
+                if (_frame.Exception != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_frame.Exception);
+                return _frame.Result;
             }
-            if (frame.Box.Exception != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(frame.Box.Exception);
-            return ((IFrameResult<T>)frame.Box).GetResult();
+            var box = _frame.Box;
+            box.CheckVersion(_frame.Version);
+            var e = box.Exception;
+            T result = e == null ? ((IFrameResult<T>)box).GetResult() : default!;
+            box.Recycle();
+            if (e != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            return result;
         }
 
-        void IGoFrameAwaiter.SetParent(G gp, IResumable parent) => frame.Box!.Parent = parent;
+        internal static FrameBox? BoxOf(ref Awaiter awaiter) => awaiter._frame.Box;
         public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
         public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
     }
@@ -185,7 +298,7 @@ internal static class FrameSuspend
     public static void Suspend<TAwaiter>(ref TAwaiter awaiter, FrameBox box)
     {
         var gp = GoRuntime.CurrentG("a GoFrame");
-        if (awaiter is IGoFrameAwaiter frame) frame.SetParent(gp, box);
+        if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = box;
         else if (awaiter is IGoAwaiter) gp.Top = box;
         else throw GoRuntime.ForeignAwait(awaiter);
     }
@@ -235,7 +348,7 @@ public struct GoFrameMethodBuilder
         {
             // First suspension: box the state machine. _box is set on the builder inside the
             // caller's copy first, so the copy in the box and the Task the caller reads agree.
-            var box = new VoidFrameBox<TStateMachine>();
+            var box = VoidFrameBox<TStateMachine>.Rent();
             _box = box;
             box.StateMachine = stateMachine;
         }
@@ -291,7 +404,7 @@ public struct GoFrameMethodBuilder<T>
     {
         if (_box == null)
         {
-            var box = new TypedFrameBox<TStateMachine, T>();
+            var box = TypedFrameBox<TStateMachine, T>.Rent();
             _box = box;
             box.StateMachine = stateMachine;
         }
@@ -312,4 +425,14 @@ internal sealed class TypedFrameBox<TStateMachine, TResult> : FrameBox, IFrameRe
     public override void MoveNext() => StateMachine.MoveNext();
     public TResult GetResult() => _result;
     public void SetResult(TResult result) => _result = result;
+
+    public static TypedFrameBox<TStateMachine, TResult> Rent() => FramePool<TypedFrameBox<TStateMachine, TResult>>.Rent() ?? new();
+
+    public override void Recycle()
+    {
+        StateMachine = default!;
+        _result = default!;
+        Reset();
+        FramePool<TypedFrameBox<TStateMachine, TResult>>.Return(this);
+    }
 }
