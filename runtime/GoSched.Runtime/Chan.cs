@@ -93,7 +93,8 @@ public sealed class Chan<T> : IParkUnlock
     // a static in Chan<T> would be per closed generic type, and a Chan<int> and a Chan<string>
     // in one select could then share an Id and be treated as one channel.
     internal readonly long Id = ChanIds.Next();
-    internal readonly Lock Lock = new();
+    // Embedded (Internal/RuntimeMutex.cs): never copy it, so never make it readonly.
+    internal Internal.RuntimeMutex Lock;
     private readonly T[] _buf;
     private int _qcount;
     private int _sendx, _recvx;

@@ -28,7 +28,7 @@ public sealed partial class GoRuntime
                 else { g1.SchedLink = noBody; noBody = g1; }
                 inc++;
             }
-            lock (_sched.GFreeLock)
+            using (_sched.GFreeLock.EnterScope())
             {
                 PushAll(ref _sched.GFreeWithBody, withBody);
                 PushAll(ref _sched.GFreeNoBody, noBody);
@@ -42,7 +42,7 @@ public sealed partial class GoRuntime
     {
         if (pp.GFreeHead == null && (Volatile.Read(ref _sched.GFreeWithBody) != null || Volatile.Read(ref _sched.GFreeNoBody) != null))
         {
-            lock (_sched.GFreeLock)
+            using (_sched.GFreeLock.EnterScope())
             {
                 // Move a batch of free Gs to the P, preferring Gs with bodies.
                 while (pp.GFreeCount < 32)
@@ -73,7 +73,7 @@ public sealed partial class GoRuntime
     /// <summary>Gets a free G from the global list only (a spawn from a thread with no P).</summary>
     private G? GFGetGlobal()
     {
-        lock (_sched.GFreeLock)
+        using (_sched.GFreeLock.EnterScope())
         {
             G? gp = _sched.GFreeWithBody;
             if (gp != null) _sched.GFreeWithBody = gp.SchedLink;

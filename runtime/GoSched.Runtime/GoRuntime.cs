@@ -95,7 +95,7 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>Creates the Ps (all idle) and starts the sampler. Ms start on demand.</summary>
     public GoRuntime Start()
     {
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_started) throw new InvalidOperationException("runtime already started");
             _started = true;
@@ -202,13 +202,13 @@ public sealed partial class GoRuntime : IDisposable
         return arr.AsSpan(0, n);
     }
 
-    internal IReadOnlyList<M> AllMSnapshot() { lock (_sched.Lock) return _allm.ToArray(); }
+    internal IReadOnlyList<M> AllMSnapshot() { using (_sched.Lock.EnterScope()) return _allm.ToArray(); }
 
     private Exception? StopCore(TimeSpan timeout)
     {
         if (M.t_current?.Runtime == this)
             throw new GoUsageException("a runtime cannot be stopped from one of its own goroutines");
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (!_started || _stopped) return null;
             _stopping = true;
@@ -236,7 +236,7 @@ public sealed partial class GoRuntime : IDisposable
         Recording.Syscalls = SyscallCounts();
         Recording.Counters = AllPEver.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
             p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             _stopped = true;
             if (error == null)
@@ -260,7 +260,7 @@ public sealed partial class GoRuntime : IDisposable
             _allgsArr = Array.Empty<G>();
             _allgsLen = 0;
         }
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             _sched.RunqHead = _sched.RunqTail = null;
             _sched.GFreeWithBody = _sched.GFreeNoBody = null;
@@ -285,7 +285,7 @@ public sealed partial class GoRuntime : IDisposable
         var firings = new List<Observability.TimerFiring>();
         foreach (var p in AllPEver)
         {
-            lock (p.TimersLock)
+            using (p.TimersLock.EnterScope())
             {
                 merged.Add(p.TimerStats.Lateness);
                 firings.AddRange(p.TimerStats.Firings);
@@ -301,7 +301,7 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>Wakes every idle M so it sees _stopping and exits. sched.lock must be held.</summary>
     private void WakeIdleMsLocked()
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         while (MGet() is { } m) m.Park.Wakeup();
         foreach (var m in _sched.IdleLocked) m.Park.Wakeup();
         _sched.IdleLocked.Clear();
@@ -310,16 +310,16 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>Records the error that stops the runtime (the first one wins) and starts stopping.</summary>
     internal void Fatal(Exception e)
     {
-        lock (_sched.Lock) FatalNoThrow(e);
+        using (_sched.Lock.EnterScope()) FatalLocked(e);
     }
 
-    /// <summary>Fatal for callers that already hold sched.lock (checkdead).</summary>
-    private void FatalNoThrow(Exception e)
+    /// <summary>Fatal for callers that already hold sched.lock (checkdead). sched.lock must be held.</summary>
+    private void FatalLocked(Exception e)
     {
+        AssertLockHeld(ref _sched.Lock);
         Interlocked.CompareExchange(ref _fatal, e, null);
         _stopping = true;
-        if (_sched.Lock.IsHeldByCurrentThread) WakeIdleMsLocked();
-        else lock (_sched.Lock) WakeIdleMsLocked();
+        WakeIdleMsLocked();
         _poller.Break();
         _runEnded.Set();
     }
@@ -330,7 +330,7 @@ public sealed partial class GoRuntime : IDisposable
     /// </summary>
     private void MainExited()
     {
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             _stopping = true;
             WakeIdleMsLocked();

@@ -41,7 +41,7 @@ public sealed partial class GoRuntime
         if (mp2 == mp) Throw("startlockedm: locked to me");
         if (mp2.NextP != null) Throw("startlockedm: m has p");
         // Directly hand off the current P to the locked M.
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             _sched.NmIdleLocked--;
             _sched.IdleLocked.Remove(mp2);
@@ -65,7 +65,7 @@ public sealed partial class GoRuntime
             // Schedule another M to run this P.
             HandoffP(ReleaseP(mp));
         }
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopping) return false;
             _sched.NmIdleLocked++;
@@ -90,7 +90,7 @@ public sealed partial class GoRuntime
     private void MExitLocked(M mp)
     {
         P pp = ReleaseP(mp);
-        lock (_sched.Lock) _sched.NmFreed++;
+        using (_sched.Lock.EnterScope()) _sched.NmFreed++;
         HandoffP(pp);
     }
 }

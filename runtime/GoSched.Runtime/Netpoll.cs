@@ -118,7 +118,7 @@ internal sealed class PollDesc
     public object? Wg;
 
     /// <summary>pd.lock: protects the fields below.</summary>
-    public readonly Lock Lock = new();
+    public Internal.RuntimeMutex Lock;
     public bool Closing;
     /// <summary>Read/write deadline: a nanotime in the future, 0 for none, -1 once expired.</summary>
     public long Rd, Wd;
@@ -540,7 +540,7 @@ internal sealed unsafe class NetPoller : IDisposable
             pd = Alloc();
             _open.Add(owner);
         }
-        lock (pd.Lock)
+        using (pd.Lock.EnterScope())
         {
             object? wg = Volatile.Read(ref pd.Wg), rg = Volatile.Read(ref pd.Rg);
             if (wg != null && wg != PollDesc.PdReady) GoRuntime.Throw("runtime: blocked write on free polldesc");
@@ -626,7 +626,7 @@ internal sealed unsafe class NetPoller : IDisposable
     public void Unblock(PollDesc pd)
     {
         G? rg, wg;
-        lock (pd.Lock)
+        using (pd.Lock.EnterScope())
         {
             if (pd.Closing) GoRuntime.Throw("runtime: unblock on closing polldesc");
             pd.Closing = true;
@@ -650,7 +650,7 @@ internal sealed unsafe class NetPoller : IDisposable
     public void SetDeadline(PollDesc pd, long d, bool read, bool write)
     {
         G? rg = null, wg = null;
-        lock (pd.Lock)
+        using (pd.Lock.EnterScope())
         {
             if (pd.Closing) return;
             long rd0 = pd.Rd, wd0 = pd.Wd;
@@ -709,7 +709,7 @@ internal sealed unsafe class NetPoller : IDisposable
     private static void DeadlineImpl(PollDesc pd, long seq, bool read, bool write)
     {
         G? rg = null, wg = null;
-        lock (pd.Lock)
+        using (pd.Lock.EnterScope())
         {
             // Seq arg is seq when the timer was set. If it's stale, ignore the timer event.
             long currentSeq = read ? pd.Rseq : pd.Wseq;
@@ -787,7 +787,7 @@ public sealed partial class GoRuntime
         P? pp = mp != null && mp.Runtime == this ? mp.P : null;
         if (pp == null)
         {
-            lock (_sched.Lock) GlobRunqPutBatch(head, tail, qsize);
+            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, tail, qsize);
             StartIdle(qsize);
             return;
         }
@@ -803,7 +803,7 @@ public sealed partial class GoRuntime
         }
         if (n > 0)
         {
-            lock (_sched.Lock) GlobRunqPutBatch(head, gtail!, n);
+            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, gtail!, n);
             StartIdle(n);
         }
         while (rest != null)

@@ -62,7 +62,7 @@ internal sealed class P
     public G? RunNext;
 
     // --- Timers (Timers.cs). The heap is under TimersLock; the counters and times are also read without it. ---
-    public readonly Lock TimersLock = new();
+    public Internal.RuntimeMutex TimersLock;
     /// <summary>The 4-ary heap, ordered by When; entries [0, TimersLen).</summary>
     public RTimer?[] Timers = new RTimer?[16];
     public int TimersLen;

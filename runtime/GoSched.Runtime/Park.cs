@@ -39,7 +39,7 @@ public sealed partial class GoRuntime
         if (Volatile.Read(ref _sched.NmSpinning) != 0 || Interlocked.CompareExchange(ref _sched.NmSpinning, 1, 0) != 0)
             return;
         P? pp;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             pp = PIdleGetSpinning();
             if (pp == null)
@@ -72,7 +72,7 @@ public sealed partial class GoRuntime
     private void StartM(P? pp, bool spinning)
     {
         M? nmp;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (pp == null)
             {
@@ -135,7 +135,7 @@ public sealed partial class GoRuntime
     {
         if (mp.P != null) Throw("stopm holding p");
         if (mp.Spinning) Throw("stopm spinning");
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopping) return false;
             MPut(mp);
@@ -171,7 +171,7 @@ public sealed partial class GoRuntime
             return;
         }
         long when;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (StopPIfWaiting(pp, PStatus.Idle)) return; // the world is stopping: this P stops here
             RunSafePointFnLocked(pp);
@@ -188,7 +188,7 @@ public sealed partial class GoRuntime
     /// <summary>Puts mp on the idle list. sched.lock must be held. Mirrors runtime.mput (and its checkdead call).</summary>
     private void MPut(M mp)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         mp.SchedLink = _sched.MIdle;
         _sched.MIdle = mp;
         _sched.NmIdle++;
@@ -198,7 +198,7 @@ public sealed partial class GoRuntime
     /// <summary>Takes an M from the idle list. sched.lock must be held. Mirrors runtime.mget.</summary>
     private M? MGet()
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         M? mp = _sched.MIdle;
         if (mp != null)
         {
@@ -212,7 +212,7 @@ public sealed partial class GoRuntime
     /// <summary>Puts pp on the idle-P list. sched.lock must be held. Mirrors runtime.pidleput.</summary>
     private void PIdlePut(P pp)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (!RunqEmpty(pp)) Throw("pidleput: P has non-empty run queue");
         UpdateTimerPMask(pp); // clear if there are no timers.
         _idlepMask.Set(pp.Id);
@@ -224,7 +224,7 @@ public sealed partial class GoRuntime
     /// <summary>Takes a P from the idle list. sched.lock must be held. Mirrors runtime.pidleget.</summary>
     private P? PIdleGet()
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         P? pp = _sched.PIdle;
         if (pp != null)
         {

@@ -124,7 +124,7 @@ public sealed partial class GoRuntime
         if (pp.SchedTick % _config.GlobalRunqCheckInterval == 0 && Volatile.Read(ref _sched.RunqSize) > 0)
         {
             G? g1;
-            lock (_sched.Lock) g1 = GlobRunqGet(pp, 1);
+            using (_sched.Lock.EnterScope()) g1 = GlobRunqGet(pp, 1);
             if (g1 != null) return g1;
         }
 
@@ -135,7 +135,7 @@ public sealed partial class GoRuntime
         // global runq
         if (Volatile.Read(ref _sched.RunqSize) != 0)
         {
-            lock (_sched.Lock) gp = GlobRunqGet(pp, 0);
+            using (_sched.Lock.EnterScope()) gp = GlobRunqGet(pp, 0);
             if (gp != null) return gp;
         }
 
@@ -164,7 +164,7 @@ public sealed partial class GoRuntime
         var timerpMaskSnapshot = _timerpMask;
 
         // return P and block
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopping) return null;
             if (GcWaiting || Volatile.Read(ref pp.RunSafePointFn) != 0) goto top;
@@ -196,7 +196,7 @@ public sealed partial class GoRuntime
             if (Interlocked.Decrement(ref _sched.NmSpinning) < 0) Throw("findrunnable: negative nmspinning");
 
             // Check global and P runqueues again.
-            lock (_sched.Lock)
+            using (_sched.Lock.EnterScope())
             {
                 if (_sched.RunqSize != 0)
                 {
@@ -247,7 +247,7 @@ public sealed partial class GoRuntime
             Interlocked.Exchange(ref _sched.LastPoll, now);
             if (_stopping) return null;
             P? pp4;
-            lock (_sched.Lock) pp4 = PIdleGet();
+            using (_sched.Lock.EnterScope()) pp4 = PIdleGet();
             if (pp4 == null)
             {
                 InjectGList(ref list);
@@ -372,7 +372,7 @@ public sealed partial class GoRuntime
         CasGStatus(gp, GStatus.Running, GStatus.Runnable);
         DropG(mp, gp);
         gp.RunnableSince = 0;
-        lock (_sched.Lock) GlobRunqPut(gp);
+        using (_sched.Lock.EnterScope()) GlobRunqPut(gp);
         if (preempted) mp.P!.Counters.Preempts++;
         WakeP();
     }
@@ -447,7 +447,7 @@ public sealed partial class GoRuntime
         Interlocked.Increment(ref _outsidePending);
         try
         {
-            lock (_sched.Lock) GlobRunqPut(gp);
+            using (_sched.Lock.EnterScope()) GlobRunqPut(gp);
             StartM(null, false); // like injectglist: start an M for the new work if a P is idle
         }
         finally { if (Interlocked.Decrement(ref _outsidePending) == 0) RecheckDead(); }
@@ -460,7 +460,7 @@ public sealed partial class GoRuntime
     internal void RecheckDead()
     {
         if (_stopping) return;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_sched.MNext - _sched.NmFreed - _sched.NmIdle - _sched.NmIdleLocked == 0) CheckDead();
         }
@@ -484,7 +484,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private void CheckDead()
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (_stopping || _fatal != null) return;
         long run = _sched.MNext - _sched.NmFreed - _sched.NmIdle - _sched.NmIdleLocked;
         if (run > 0) return;
@@ -519,15 +519,19 @@ public sealed partial class GoRuntime
         // last M to go idle blocks in netpoll instead (findRunnable), and run above counts it.
         foreach (var pp in _allp)
             if (Volatile.Read(ref pp.NumTimers) > 0) return;
-        FatalNoThrow(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
+        FatalLocked(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
     }
 
     /// <summary>Go's throw: a broken invariant stops the runtime.</summary>
     internal static void Throw(string message) => throw new RuntimeInvariantException(message);
 
-    private static void AssertLockHeld(Lock l)
+    /// <summary>
+    /// Checks that l is held. Differs from Go: the runtime's mutex does not record its owner
+    /// (Internal/RuntimeMutex.cs), so this catches a lock nobody holds, not one held by another M.
+    /// </summary>
+    private static void AssertLockHeld(ref Internal.RuntimeMutex l)
     {
-        if (!l.IsHeldByCurrentThread) Throw("assertLockHeld: lock not held");
+        if (!l.IsHeld) Throw("assertLockHeld: lock not held");
     }
 
     /// <summary>The running M's random generator (the host's, when called from outside).</summary>

@@ -45,7 +45,7 @@ public sealed partial class GoRuntime
     {
         CheckGomaxprocs(n);
         if (M.t_current?.Runtime == this) throw new GoUsageException("inside a goroutine, use `await Go.SetGomaxprocs(n)`");
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             int ret = _gomaxprocs;
             if (n <= 0 || n == ret) return ret;
@@ -96,7 +96,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private P? ProcResize(int nprocs)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (!_worldStopped) Throw("procresize: world not stopped");
         if (nprocs < 1 || nprocs > GoConfig.MaxGomaxprocs) Throw("procresize: invalid arg");
         int old = _gomaxprocs;
@@ -155,7 +155,7 @@ public sealed partial class GoRuntime
     /// <summary>Before Start: the Ps are unused, so the set is just rebuilt. sched.lock must be held.</summary>
     private void ResizeAllP(int nprocs)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         var allp = new P[nprocs];
         for (int i = 0; i < nprocs; i++) allp[i] = i < _gomaxprocs ? _allp[i] : InitP(i);
         for (int i = nprocs; i < _gomaxprocs; i++) Volatile.Write(ref _allp[i].Status, (int)PStatus.Dead);
@@ -203,7 +203,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private void DestroyP(P pp, P plocal)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (!_worldStopped) Throw("destroy: world not stopped");
         if (pp == plocal) Throw("destroy: P moves its timers to itself");
         // Move all runnable goroutines to the global queue.
@@ -227,9 +227,9 @@ public sealed partial class GoRuntime
             // The world is stopped, but we acquire timersLock to protect against sysmon calling
             // timeSleepUntil. This is the only case where we hold the timersLock of more than one
             // P, so there are no deadlock concerns.
-            lock (plocal.TimersLock)
+            using (plocal.TimersLock.EnterScope())
             {
-                lock (pp.TimersLock)
+                using (pp.TimersLock.EnterScope())
                 {
                     MoveTimers(plocal, pp.Timers.AsSpan(0, pp.TimersLen));
                     Array.Clear(pp.Timers);
@@ -302,7 +302,7 @@ public sealed partial class GoRuntime
     /// <summary>Puts gp at the head of the global queue. sched.lock must be held. Mirrors runtime.globrunqputhead.</summary>
     private void GlobRunqPutHead(G gp)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         gp.SchedLink = _sched.RunqHead;
         _sched.RunqHead = gp;
         if (_sched.RunqTail == null) _sched.RunqTail = gp;
@@ -323,7 +323,7 @@ public sealed partial class GoRuntime
             inc++;
         }
         if (pp.GFreeCount != 0) Throw("gfpurge: free count out of step with the list");
-        lock (_sched.GFreeLock)
+        using (_sched.GFreeLock.EnterScope())
         {
             PushAll(ref _sched.GFreeWithBody, withBody);
             PushAll(ref _sched.GFreeNoBody, noBody);

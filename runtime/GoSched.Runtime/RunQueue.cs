@@ -76,7 +76,7 @@ public sealed partial class GoRuntime
         // Link the goroutines.
         for (uint i = 0; i < n; i++) batch[i].SchedLink = batch[i + 1];
         batch[n].SchedLink = null;
-        lock (_sched.Lock) GlobRunqPutBatch(batch[0], batch[n], (int)n + 1);
+        using (_sched.Lock.EnterScope()) GlobRunqPutBatch(batch[0], batch[n], (int)n + 1);
         return true;
     }
 
@@ -186,7 +186,7 @@ public sealed partial class GoRuntime
     /// <summary>Puts gp on the global runnable queue. sched.lock must be held. Mirrors runtime.globrunqput.</summary>
     internal void GlobRunqPut(G gp)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         gp.SchedLink = null;
         if (_sched.RunqTail != null) _sched.RunqTail.SchedLink = gp; else _sched.RunqHead = gp;
         _sched.RunqTail = gp;
@@ -196,7 +196,7 @@ public sealed partial class GoRuntime
     /// <summary>Puts a linked batch on the global queue. sched.lock must be held. Mirrors runtime.globrunqputbatch.</summary>
     internal void GlobRunqPutBatch(G head, G tail, int n)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         tail.SchedLink = null;
         if (_sched.RunqTail != null) _sched.RunqTail.SchedLink = head; else _sched.RunqHead = head;
         _sched.RunqTail = tail;
@@ -210,7 +210,7 @@ public sealed partial class GoRuntime
     /// </summary>
     internal G? GlobRunqGet(P pp, int max)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         int size = _sched.RunqSize;
         if (size == 0) return null;
         int n = size / _gomaxprocs + 1;

@@ -9,7 +9,7 @@ namespace GoSched;
 internal sealed class Sched
 {
     /// <summary>sched.lock: protects the idle lists, the global run queue and M creation.</summary>
-    public readonly Lock Lock = new();
+    public Internal.RuntimeMutex Lock;
 
     // Idle Ms (sched.midle), under Lock.
     public M? MIdle;
@@ -39,7 +39,7 @@ internal sealed class Sched
     public int RunqSize;
 
     // Global free Gs (sched.gFree), under GFreeLock.
-    public readonly Lock GFreeLock = new();
+    public Internal.RuntimeMutex GFreeLock;
     public G? GFreeWithBody;
     public G? GFreeNoBody;
     public int GFreeCount;

@@ -124,7 +124,7 @@ public sealed partial class GoRuntime
         {
             if (!idlepMaskSnapshot.Read(id) && !RunqEmpty(allpSnapshot[id]))
             {
-                lock (_sched.Lock)
+                using (_sched.Lock.EnterScope())
                 {
                     P? pp = PIdleGetSpinning();
                     return pp; // null: no idle P, someone else will run it (needspinning was set)

@@ -130,7 +130,7 @@ public sealed partial class GoRuntime
         _stwByHost = host;
         _stwStartNs = Clock.Nanotime();
         bool wait;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopping) return false;
             _stopWait = _gomaxprocs;
@@ -166,7 +166,7 @@ public sealed partial class GoRuntime
 
         // Sanity checks.
         string bad = "";
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopWait != 0) bad = "stopTheWorld: not stopped (stopwait != 0)";
             else
@@ -200,7 +200,7 @@ public sealed partial class GoRuntime
         }
         P? p1;
         int oldProcs;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             oldProcs = _gomaxprocs;
             int procs = _gomaxprocs;
@@ -263,7 +263,7 @@ public sealed partial class GoRuntime
                 return true;
             }
             if (_stopping) return false;
-            lock (_sched.Lock) PreemptAll(self);
+            using (_sched.Lock.EnterScope()) PreemptAll(self);
         }
     }
 
@@ -295,7 +295,7 @@ public sealed partial class GoRuntime
             if (Interlocked.Decrement(ref _sched.NmSpinning) < 0) Throw("gcstopm: negative nmspinning");
         }
         P pp = ReleaseP(mp);
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             Volatile.Write(ref pp.Status, (int)PStatus.GcStop);
             if (--_stopWait == 0) _stopNote.Wakeup();
@@ -310,7 +310,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private bool StopPIfWaiting(P pp, PStatus from)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (!GcWaiting || _stopWait <= 0) return false;
         if (Interlocked.CompareExchange(ref pp.Status, (int)PStatus.GcStop, (int)from) != (int)from) return false;
         if (from == PStatus.Syscall) pp.SyscallTick++;
@@ -356,7 +356,7 @@ public sealed partial class GoRuntime
     private bool ForEachPWithSema(Action<P> fn)
     {
         bool wait;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_stopping) return false;
             if (_safePointWait != 0) Throw("forEachP: sched.safePointWait != 0");
@@ -393,7 +393,7 @@ public sealed partial class GoRuntime
 
         // Wait for remaining Ps to run fn.
         if (wait && !WaitRepreempting(_safePointNote, null)) return false;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (_safePointWait != 0) Throw("forEachP: not done");
             foreach (var pp in _allp)
@@ -412,7 +412,7 @@ public sealed partial class GoRuntime
     {
         if (Interlocked.CompareExchange(ref pp.RunSafePointFn, 0, 1) != 1) return;
         _safePointFn!(pp);
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             if (--_safePointWait == 0) _safePointNote.Wakeup();
         }
@@ -423,7 +423,7 @@ public sealed partial class GoRuntime
     /// </summary>
     private void RunSafePointFnLocked(P pp)
     {
-        AssertLockHeld(_sched.Lock);
+        AssertLockHeld(ref _sched.Lock);
         if (Volatile.Read(ref pp.RunSafePointFn) == 0 || Interlocked.CompareExchange(ref pp.RunSafePointFn, 0, 1) != 1) return;
         _safePointFn!(pp);
         if (--_safePointWait == 0) _safePointNote.Wakeup();

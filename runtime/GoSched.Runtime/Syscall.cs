@@ -50,7 +50,7 @@ public sealed partial class GoRuntime
         {
             // The world is stopping: count this P as stopped now rather than when sysmon (asleep
             // during a stop) would retake it. Mirrors runtime.entersyscall_gcwait.
-            lock (rt._sched.Lock) rt.StopPIfWaiting(pp, PStatus.Syscall);
+            using (rt._sched.Lock.EnterScope()) rt.StopPIfWaiting(pp, PStatus.Syscall);
         }
     }
 
@@ -87,7 +87,7 @@ public sealed partial class GoRuntime
         {
             // Try to get any other idle P (exitsyscallfast_pidle).
             P? pp;
-            lock (_sched.Lock) pp = PIdleGet();
+            using (_sched.Lock.EnterScope()) pp = PIdleGet();
             if (pp != null)
             {
                 SysmonWake(); // the P was idle, so sysmon may be in its deep sleep (Go wakes it here too)
@@ -111,7 +111,7 @@ public sealed partial class GoRuntime
         CasGStatus(gp, GStatus.Syscall, GStatus.Runnable);
         DropG(mp, gp);
         P? pp;
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             pp = PIdleGet();
             if (pp == null) GlobRunqPut(gp);

@@ -165,7 +165,7 @@ public sealed partial class GoRuntime
     /// <summary>Adds v to the idle-locked M count; checkdead when it grows. Mirrors runtime.incidlelocked.</summary>
     private void IncIdleLocked(int v)
     {
-        lock (_sched.Lock)
+        using (_sched.Lock.EnterScope())
         {
             _sched.NmIdleLocked += v;
             if (v > 0) CheckDead();

@@ -80,7 +80,7 @@ public sealed partial class GoRuntime
         t.Status = (int)TimerStatus.Waiting;
         long when = t.When;
         P pp = on ?? CurrentP("addtimer");
-        lock (pp.TimersLock)
+        using (pp.TimersLock.EnterScope())
         {
             CleanTimers(pp);
             DoAddTimer(pp, t);
@@ -226,7 +226,7 @@ public sealed partial class GoRuntime
         {
             t.When = when;
             P pp = on ?? CurrentP("modtimer");
-            lock (pp.TimersLock) DoAddTimer(pp, t);
+            using (pp.TimersLock.EnterScope()) DoAddTimer(pp, t);
             if (!t.Cas(TimerStatus.Modifying, TimerStatus.Waiting)) BadTimer("modtimer");
             WakeNetPoller(when);
         }
@@ -537,7 +537,7 @@ public sealed partial class GoRuntime
                 return now;
             }
         }
-        lock (pp.TimersLock)
+        using (pp.TimersLock.EnterScope())
         {
             if (pp.TimersLen > 0)
             {
@@ -616,7 +616,7 @@ public sealed partial class GoRuntime
         if (Volatile.Read(ref pp.NumTimers) > 0) return;
         // Looks like there are no timers, but another P may be adding one: check again under the
         // timers lock.
-        lock (pp.TimersLock)
+        using (pp.TimersLock.EnterScope())
         {
             if (Volatile.Read(ref pp.NumTimers) == 0) _timerpMask.Clear(pp.Id);
         }

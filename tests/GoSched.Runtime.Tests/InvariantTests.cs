@@ -148,7 +148,7 @@ public class InvariantTests
         using var rt = NewRuntime();
         P pp = rt.AllP[0];
         rt.RunqPut(pp, new G(rt), next: true);
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
             AssertThrows("pidleput: P has non-empty run queue", () => CallPrivate(rt, "PIdlePut", pp));
         Assert.Equal(0, rt.SchedState.NPIdle);
     }
@@ -181,7 +181,7 @@ public class InvariantTests
         using var rt = NewRuntime();
         AssertThrows("startm: P required for spinning=true", () => CallPrivate(rt, "StartM", null, true));
         Assert.Equal(0, Interlocked.Read(ref rt.SchedState.MNext)); // no M created
-        Assert.False(rt.SchedState.Lock.IsHeldByCurrentThread);
+        Assert.False(rt.SchedState.Lock.IsHeld);
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         rt.SchedState.NmIdle = 1; // MNext is 0: an idle M that was never created
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
             AssertThrows("checkdead: inconsistent counts", () => CallPrivate(rt, "CheckDead"));
     }
 
@@ -212,7 +212,7 @@ public class InvariantTests
         using var rt = NewRuntime();
         var g = RunnableG(rt, 5);
         CallPrivate(rt, "AllGAdd", g);
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
             AssertThrows("checkdead: runnable g (goroutine 5 in status Runnable)", () => CallPrivate(rt, "CheckDead"));
     }
 

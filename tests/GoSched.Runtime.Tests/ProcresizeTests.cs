@@ -180,7 +180,7 @@ public class ProcresizeTests
         }
         var sched = rt.SchedState;
         var gs = new List<G>();
-        lock (sched.Lock)
+        using (sched.Lock.EnterScope())
         {
             for (G? g = sched.RunqHead; g != null; g = g.SchedLink) gs.Add(g);
             sched.RunqHead = sched.RunqTail = null;

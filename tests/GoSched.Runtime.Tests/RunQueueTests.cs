@@ -25,7 +25,7 @@ public class RunQueueTests
     private static List<G> GlobalQueue(GoRuntime rt)
     {
         var list = new List<G>();
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
             for (var g = rt.SchedState.RunqHead; g != null; g = g.SchedLink) list.Add(g);
         return list;
     }
@@ -342,7 +342,7 @@ public class RunQueueTests
         P pp = rt.AllP[0];
         var gs = NewGs(rt, queued);
         G? got;
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
         {
             foreach (var g in gs) rt.GlobRunqPut(g);
             Assert.Equal(queued, rt.SchedState.RunqSize);
@@ -359,7 +359,7 @@ public class RunQueueTests
     public void GlobRunqGetOnAnEmptyQueueReturnsNull()
     {
         using var rt = NewRuntime();
-        lock (rt.SchedState.Lock) Assert.Null(rt.GlobRunqGet(rt.AllP[0], 0));
+        using (rt.SchedState.Lock.EnterScope()) Assert.Null(rt.GlobRunqGet(rt.AllP[0], 0));
         Assert.Equal(0, rt.AllP[0].Counters.GlobalRunqTakes);
     }
 
@@ -369,7 +369,7 @@ public class RunQueueTests
         using var rt = NewRuntime();
         var gs = NewGs(rt, 5);
         for (int i = 2; i < 4; i++) gs[i].SchedLink = gs[i + 1];
-        lock (rt.SchedState.Lock)
+        using (rt.SchedState.Lock.EnterScope())
         {
             rt.GlobRunqPut(gs[0]);
             rt.GlobRunqPut(gs[1]);
@@ -449,7 +449,7 @@ public class RunQueueTests
             while (true)
             {
                 G? g;
-                lock (rt.SchedState.Lock) g = rt.GlobRunqGet(owner, 0);
+                using (rt.SchedState.Lock.EnterScope()) g = rt.GlobRunqGet(owner, 0);
                 if (g == null) break;
                 Take(g);
                 while (Get(rt, owner) is { } h) Take(h);

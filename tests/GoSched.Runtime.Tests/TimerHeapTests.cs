@@ -36,12 +36,12 @@ internal sealed class StandaloneTimers : IDisposable
 
     public void Locked(Action<P> a)
     {
-        lock (P.TimersLock) a(P);
+        using (P.TimersLock.EnterScope()) a(P);
     }
 
     public T Locked<T>(Func<P, T> f)
     {
-        lock (P.TimersLock) return f(P);
+        using (P.TimersLock.EnterScope()) return f(P);
     }
 
     public void Dispose() => Rt.Dispose();

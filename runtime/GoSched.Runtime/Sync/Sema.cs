@@ -10,7 +10,7 @@ namespace GoSched;
 /// <summary>A counting semaphore whose waiters are goroutines. Mirrors runtime.semaRoot.</summary>
 internal sealed class SemaRoot : IParkUnlock
 {
-    private readonly Lock _lock = new();
+    private Internal.RuntimeMutex _lock;
     private int _count;
     private WaitQ<bool> _waiters;
     private int _nwait;
@@ -186,7 +186,7 @@ public sealed class Mutex : IParkUnlock
     // Bit 0: locked. Bit 1: there are waiters (set and cleared only under _lock).
     private const int Locked = 1, HasWaiters = 2;
     private int _state;
-    private readonly Lock _lock = new();
+    private Internal.RuntimeMutex _lock;
     private WaitQ<bool> _waiters;
 
     /// <summary>Locks, waiting if needed: await it inside a goroutine.</summary>
