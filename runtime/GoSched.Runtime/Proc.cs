@@ -121,7 +121,9 @@ public sealed partial class GoRuntime
 
         // Check the global runnable queue once in a while to ensure fairness. Otherwise two
         // goroutines can completely occupy the local runqueue by constantly respawning each other.
-        if (pp.SchedTick % _config.GlobalRunqCheckInterval == 0 && Volatile.Read(ref _sched.RunqSize) > 0)
+        // Differs from Go only in order: the interval is a knob, not the constant 61, so the
+        // modulo is a division; the cheap emptiness read goes first to skip it on most rounds.
+        if (Volatile.Read(ref _sched.RunqSize) > 0 && pp.SchedTick % _config.GlobalRunqCheckInterval == 0)
         {
             G? g1;
             using (_sched.Lock.EnterScope()) g1 = GlobRunqGet(pp, 1);
