@@ -20,6 +20,11 @@ public class BenchTimersTests
         Assert.True(root.GetProperty("quick").GetBoolean());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("go").ValueKind); // no Go in quick mode
         Assert.Contains(root.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("Go reference skipped in quick mode"));
+        // The kernel's floor is measured beside the systems, with its percentiles in ms.
+        var floor = root.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).Single(n => n.Contains("the kernel's floor"));
+        var m = System.Text.RegularExpressions.Regex.Match(floor, @"p50 ([0-9.]+) ms, p99 ([0-9.]+) ms late");
+        Assert.True(m.Success, floor);
+        Assert.True(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), floor);
 
         var breakdown = root.GetProperty("breakdown");
         foreach (var system in new[] { "gosched", "dotnet" })

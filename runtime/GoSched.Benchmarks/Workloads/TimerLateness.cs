@@ -34,6 +34,7 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
     private static readonly Size Full = new(400, 10_000, 12), Quick = new(40, 500, 2);
     private const int MinSleepMs = 1, MaxSleepMs = 50;
     private const long IdleSleepNs = 1_000_000;
+    private const int FloorWaits = 1000;
 
     /// <summary>The scenarios, in the order each repetition runs them.</summary>
     public static readonly string[] Scenarios = ["idle", "sleepers", "loaded"];
@@ -72,6 +73,17 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
     {
         yield return "timers: lateness = time after the sleep - (time before it + duration), as each sleeper sees it; " +
             "figures are medians over the repetitions of each scenario's p50/p90/p99/max (ms); see breakdown";
+        if (KernelFloor.Measure(FloorWaits, IdleSleepNs) is { } floor)
+        {
+            var h = Latencies.Histogram(floor);
+            double p50 = Latencies.At(h, 50) / 1e6, p99 = Latencies.At(h, 99) / 1e6;
+            string line = $"timers: the kernel's floor, measured just now: a bare epoll_pwait2 of 1 ms on a thread with 1 ns timer slack " +
+                $"({FloorWaits} waits) returned p50 {p50:0.000} ms, p99 {p99:0.000} ms late; no system's idle sleeper can wake sooner";
+            double? goIdleP99 = r.Breakdown?.GetValueOrDefault("idle_p99_ms")?.Go;
+            if (goIdleP99 is { } g && g * 0.5 < p99)
+                line += $" (so the idle p99 target, 0.5x Go = {g * 0.5:0.000} ms, is below this machine's floor)";
+            yield return line;
+        }
         if (r.Dotnet?.Extra?.Any(kv => kv.Key.EndsWith("_early_pct", StringComparison.Ordinal) && BenchReport.ExtraFigure(r.Dotnet, kv.Key) > 0) == true)
             yield return "timers: some .NET Task.Delay calls returned before their duration (its timer runs on a coarse millisecond tick); early wake-ups count as 0 ms late";
     }
