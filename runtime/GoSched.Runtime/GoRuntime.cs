@@ -149,7 +149,7 @@ public sealed partial class GoRuntime : IDisposable
         bool timedOut = !_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan);
         // After a timeout the goroutines are stopped at their next await; one that never awaits
         // cannot be (no asynchronous preemption), so the stop waits briefly and says so.
-        var stopError = StopCore(TimeSpan.FromSeconds(timedOut ? 2 : 10));
+        var stopError = StopCore(TimeSpan.FromSeconds(timedOut || cancellationToken.IsCancellationRequested ? 2 : 10));
         if (timedOut)
             timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; " +
                 (stopError == null ? "stopped" : $"not every thread could be stopped: {stopError.Message}"));

@@ -52,7 +52,17 @@ public class BackgroundRunTests : KernelTestBase
     }
 }
 
+/// <summary>
+/// Tests that count the process's gosched threads: no other test may run a runtime meanwhile.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ThreadCountingCollection
+{
+    public const string Name = "counts gosched threads";
+}
+
 /// <summary>The same on the real runtime: a stw run in the background resized to 1 P.</summary>
+[Collection(ThreadCountingCollection.Name)]
 public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
 {
     private protected override IGoSchedBackend UseBackend() => new RuntimeBackend();
@@ -71,4 +81,36 @@ public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
         var resize = Assert.Single(rec.Pauses, p => p.Reason == "GOMAXPROCS");
         Assert.Equal((2, 1), (resize.ProcsBefore, resize.ProcsAfter));
     }
+
+    /// <summary>
+    /// An interrupted cell stops its run: the runtime's threads end (nothing keeps running unseen
+    /// and skews the next run), the cell fails saying so, and the run is kept up to that point.
+    /// </summary>
+    [Fact]
+    public async Task Interrupting_a_run_stops_it_and_keeps_what_it_recorded()
+    {
+        var submit = SubmitAsync("#!gosched run fanout --arg rounds=100000 --name longrun");
+        await Task.Delay(1500);
+        Assert.False(submit.IsCompleted, "the long run ended before the interrupt");
+        Assert.True(GoschedThreads() > 0, "no gosched thread while the run goes on");
+        await Kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
+        var result = await submit.WaitAsync(TimeSpan.FromSeconds(30));
+        var failed = Assert.Single(result.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>());
+        Assert.Contains("cancelled", failed.Message);
+        // Every M, the sampler and sysmon have ended.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (GoschedThreads() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(0, GoschedThreads());
+        // The next run starts on a quiet machine, and the interrupted one was kept.
+        await SucceedsAsync("#!gosched run pingpong --arg rounds=1000");
+        Assert.NotNull(await ValueAsync<Recording>("longrun"));
+    }
+
+    /// <summary>Threads of any gosched runtime in this process (their names start with gosched-).</summary>
+    private static int GoschedThreads() =>
+        Directory.GetDirectories("/proc/self/task").Count(t =>
+        {
+            try { return File.ReadAllText(Path.Combine(t, "comm")).StartsWith("gosched-", StringComparison.Ordinal); }
+            catch (IOException) { return false; } // the thread ended meanwhile
+        });
 }

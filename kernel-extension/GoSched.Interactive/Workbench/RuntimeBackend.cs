@@ -19,10 +19,10 @@ internal sealed class RuntimeBackend : IGoSchedBackend
         RunResult result;
         try
         {
-            // The run has its own threads and no cancellation of its own: an interrupted cell returns
-            // at once and the runtime goes on until main returns or the timeout stops it.
+            // An interrupted cell stops the run (its goroutines end at their next await) and still
+            // returns its result, whose error says it was cancelled: nothing keeps running unseen.
             Action<GoRuntime>? onStart = started is null ? null : rt => started(new RunControl(rt));
-            result = await WorkloadCatalog.Get(workload).RunAsync(config, args, s_timeout, started: onStart).WaitAsync(cancellationToken);
+            result = await WorkloadCatalog.Get(workload).RunAsync(config, args, s_timeout, cancellationToken: cancellationToken, started: onStart);
         }
         catch (WorkloadException e)
         {
