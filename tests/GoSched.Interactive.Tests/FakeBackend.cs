@@ -63,11 +63,17 @@ internal sealed class FakeBackend : IGoSchedBackend
         }
     }
 
+    /// <summary>Checks arguments as the runtime's workloads do: the fake refuses workers=0.</summary>
+    public void CheckArgs(string workload, IReadOnlyDictionary<string, string> args)
+    {
+        if (args.TryGetValue("workers", out var w) && w == "0")
+            throw new ArgumentException("workers=0: must be at least 1");
+    }
+
     public Task<RunOutcome> RunAsync(string workload, GoConfig config, IReadOnlyDictionary<string, string> args, CancellationToken cancellationToken)
     {
         Calls.Add((workload, config, args));
-        if (args.TryGetValue("workers", out var w) && w == "0")
-            throw new ArgumentException("workers=0: must be at least 1");
+        CheckArgs(workload, args);
 
         if (workload is "netecho" or "syscall-block")
             return Task.FromResult(new RunOutcome(BlockingRecording(workload, config, args), WallNs: 100_000_000, GoroutinesStarted: 6, GoroutinesFinished: 6, Steals: 0, null,

@@ -7,8 +7,9 @@
 //   #!gosched run a b            runs run with no workload at all
 //   #!gosched run x --arg a=1 --arg b=2   binds neither --arg (a parameter is bound only when it occurs once)
 // A misspelt knob that silently keeps its default is the worst outcome for an experiment, so every
-// line is checked here, strictly, before anything in the cell runs (GoSchedCommand.GetValidationErrors),
-// and the repeated --arg values are taken from here.
+// line is checked strictly before anything in the cell runs (GoSchedCommand.GetValidationErrors):
+// its words here, its values (knobs, workload and arguments, plot kind) by GoSchedSession.CheckLine.
+// The repeated --arg values are taken from here.
 using System.Text;
 using Microsoft.DotNet.Interactive.Directives;
 

@@ -38,9 +38,11 @@ public abstract class GoSchedCommand : KernelDirectiveCommand
         {
             Line = DirectiveLine.Parse(text, GoSchedDirective.Grammar);
             ApplyLine(Line);
+            // The values too (knobs, workload, arguments, plot kind), by the session's own rules.
+            Workbench.GoSchedSession.For(kernel)?.CheckLine(this);
             return [];
         }
-        catch (DirectiveException e)
+        catch (Exception e) when (e is DirectiveException or ConfigException)
         {
             return [e.Message];
         }

@@ -4,6 +4,7 @@
 // a C# variable). Every handler turns a bad value into a failed command with a message saying what
 // is valid, and never lets an exception out into the kernel.
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using GoSched.Interactive.Charts;
 using GoSched.Interactive.Directives;
@@ -95,9 +96,42 @@ internal sealed class GoSchedSession
     /// <summary>The config the next run starts with.</summary>
     public GoConfig Config { get; private set; } = new();
 
+    // The session of each kernel, for the parse-time check of a submission's lines (CheckLine).
+    private static readonly ConditionalWeakTable<Kernel, GoSchedSession> s_sessions = new();
+
+    /// <summary>The session loaded into <paramref name="kernel"/> (or its root), if any.</summary>
+    internal static GoSchedSession? For(Kernel kernel) =>
+        s_sessions.TryGetValue(kernel, out var s) || (kernel.RootKernel is { } root && s_sessions.TryGetValue(root, out s)) ? s : null;
+
+    /// <summary>
+    /// Checks a bound command's values before anything in its cell runs (called from the host's
+    /// parse step, GoSchedCommand.GetValidationErrors): knob values, the workload and its
+    /// arguments, the variable name, the plot kind. What depends on earlier lines of the same cell
+    /// (which runs exist, whether one runs in the background) is checked when the line runs.
+    /// A bad value on the third line of a cell must not let the first two run for minutes first.
+    /// </summary>
+    internal void CheckLine(GoSchedCommand command)
+    {
+        switch (command)
+        {
+            case GoSchedConfig c:
+                ApplyConfig(new GoConfig(), c);
+                break;
+            case GoSchedRun r:
+                var (workload, args, _) = ResolveRun(r);
+                try { _backend.CheckArgs(workload.Name, args); }
+                catch (ArgumentException e) when (e is not ConfigException) { throw new DirectiveException($"{workload.Name}: {e.Message}"); }
+                break;
+            case GoSchedPlot p:
+                CheckPlotKind(p);
+                break;
+        }
+    }
+
     /// <summary>Registers #!gosched and its subcommands on <see cref="_kernel"/>.</summary>
     public void AddDirectives()
     {
+        s_sessions.AddOrUpdate(_kernel, this);
         var root = GoSchedDirective.Create();
         var subcommand = root.Subcommands.ToDictionary(s => s.Name);
         _kernel.AddDirective<GoSchedRoot>(root, (c, ctx) => Guard(c, ctx, RootAsync));
@@ -112,27 +146,48 @@ internal sealed class GoSchedSession
         }));
     }
 
-    /// <summary>Runs a handler; the errors users cause become a failed command with their message.</summary>
+    // Submissions (cells) in which a #!gosched line has failed. The host goes on to the cell's next
+    // directive lines after a failed one (seen with Microsoft.DotNet.Interactive 1.0.0-beta.26120.1:
+    // a config line after a run that deadlocked was applied, its output hidden); here they are skipped.
+    private static readonly ConditionalWeakTable<KernelCommand, object> s_failedSubmissions = new();
+
+    /// <summary>
+    /// Runs a handler, unless an earlier #!gosched line of the same cell failed; the errors users
+    /// cause become a failed command with their message.
+    /// </summary>
     private static async Task Guard<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task> handler)
         where T : KernelCommand
     {
+        var submission = context.Command;
+        if (s_failedSubmissions.TryGetValue(submission, out _))
+            return;
+        string? failure;
         try
         {
             await handler(command, context);
+            return;
         }
         catch (Exception e) when (e is DirectiveException or ConfigException or SchedTraceFormatException or IOException or UnauthorizedAccessException)
         {
-            context.Fail(command, message: e.Message);
+            failure = e.Message;
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            context.Fail(command, message: "#!gosched: cancelled");
+            failure = "#!gosched: cancelled";
         }
         catch (Exception e)
         {
             // A bug of ours, not of the user's: say so, with the type, but keep the kernel alive.
-            context.Fail(command, message: $"#!gosched: internal error: {e.GetType().Name}: {e.Message}");
+            failure = $"#!gosched: internal error: {e.GetType().Name}: {e.Message}";
         }
+        Fail(command, context, failure);
+    }
+
+    /// <summary>Fails the command, and with it the rest of its cell's #!gosched lines.</summary>
+    private static void Fail(KernelCommand command, KernelInvocationContext context, string message)
+    {
+        s_failedSubmissions.AddOrUpdate(context.Command, true);
+        context.Fail(command, message: message);
     }
 
     private Task RootAsync(GoSchedRoot command, KernelInvocationContext context)
@@ -178,12 +233,7 @@ internal sealed class GoSchedSession
     {
         await CollectBackgroundAsync(context, wait: false);
         int gomaxprocs = Config.Gomaxprocs;
-        var config = command.Reset ? new GoConfig() : Config;
-        foreach (var (knob, value) in command.KnobValues())
-            config = config.With(knob, value);
-        if (command.Godebug is { } godebug)
-            config = config.With(godebug); // validates
-        Config = config.Validate();
+        Config = ApplyConfig(Config, command);
         await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
         if (_background is { } bg && (command.Gomaxprocs != null || Config.Gomaxprocs != gomaxprocs))
         {
@@ -194,6 +244,17 @@ internal sealed class GoSchedSession
             context.DisplayAs(text, MarkdownMimeType);
         }
         DisplayTable(context, KnobRows());
+    }
+
+    /// <summary>The command's knobs applied to <paramref name="config"/> (or to Go's defaults with --reset), checked.</summary>
+    private static GoConfig ApplyConfig(GoConfig config, GoSchedConfig command)
+    {
+        if (command.Reset) config = new GoConfig();
+        foreach (var (knob, value) in command.KnobValues())
+            config = config.With(knob, value);
+        if (command.Godebug is { } godebug)
+            config = config.With(godebug); // validates
+        return config.Validate();
     }
 
     private IReadOnlyList<KnobRow> KnobRows()
@@ -218,7 +279,8 @@ internal sealed class GoSchedSession
 
     // ---- run -------------------------------------------------------------------------------------
 
-    private async Task RunAsync(GoSchedRun command, KernelInvocationContext context)
+    /// <summary>The workload, its arguments (names checked) and the variable a run command names.</summary>
+    private (WorkloadInfo Workload, Dictionary<string, string> Args, string Name) ResolveRun(GoSchedRun command)
     {
         string usage = $"{GoSchedDirective.Name} {GoSchedDirective.Run} <workload> [--arg name=value]... [--name variable]";
         string valid = string.Join(", ", _backend.Workloads.Select(w => w.Name));
@@ -232,6 +294,12 @@ internal sealed class GoSchedSession
             throw new DirectiveException($"--name {name}: not a C# variable name");
         if (name == ConfigVariable)
             throw new DirectiveException($"--name {name}: that variable holds the configured knobs (cells start their own runtimes with it); choose another name");
+        return (workload, args, name);
+    }
+
+    private async Task RunAsync(GoSchedRun command, KernelInvocationContext context)
+    {
+        var (workload, args, name) = ResolveRun(command);
         await CollectBackgroundAsync(context, wait: false);
         if (_background is { } bg)
             throw new DirectiveException($"the run `{bg.Name}` ({bg.Workload}) is going on in the background; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it");
@@ -259,7 +327,7 @@ internal sealed class GoSchedSession
 
         await KeepAsync(new KeptRun(name, workload.Name, args, outcome), context);
         if (outcome.Error is { } error)
-            context.Fail(command, message: $"{workload.Name}: {error}");
+            Fail(command, context, $"{workload.Name}: {error}");
     }
 
     /// <summary>Keeps a finished run: its variables (lastRun and its name) and its summary.</summary>
@@ -406,13 +474,18 @@ internal sealed class GoSchedSession
 
     // ---- plot ------------------------------------------------------------------------------------
 
-    private Task PlotAsync(GoSchedPlot command, KernelInvocationContext context)
+    private static void CheckPlotKind(GoSchedPlot command)
     {
         string kinds = string.Join(", ", GoSchedDirective.PlotKinds);
         if (string.IsNullOrWhiteSpace(command.Kind))
             throw new DirectiveException($"{GoSchedDirective.Name} {GoSchedDirective.Plot} <kind>: what to plot? ({kinds})");
         if (!GoSchedDirective.PlotKinds.Contains(command.Kind))
             throw new DirectiveException($"{GoSchedDirective.Name} {GoSchedDirective.Plot}: unknown kind '{command.Kind}'; kinds: {kinds}");
+    }
+
+    private Task PlotAsync(GoSchedPlot command, KernelInvocationContext context)
+    {
+        CheckPlotKind(command);
 
         var runs = ResolveRuns(command);
         if (command.Kind == GoSchedDirective.PlotTimers)

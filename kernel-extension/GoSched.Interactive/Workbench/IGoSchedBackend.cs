@@ -24,6 +24,9 @@ internal interface IGoSchedBackend
 
     /// <summary>Reads a real Go program's GODEBUG=schedtrace log.</summary>
     Recording ParseSchedTrace(string path);
+
+    /// <summary>Checks a workload's argument values without running it; throws ArgumentException naming the bad one.</summary>
+    void CheckArgs(string workload, IReadOnlyDictionary<string, string> args);
 }
 
 /// <summary>What a notebook may change on a run while it runs.</summary>

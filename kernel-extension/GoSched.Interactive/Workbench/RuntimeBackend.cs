@@ -40,6 +40,8 @@ internal sealed class RuntimeBackend : IGoSchedBackend
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
 
+    public void CheckArgs(string workload, IReadOnlyDictionary<string, string> args) => WorkloadCatalog.Get(workload).Bind(args);
+
     private sealed class RunControl(GoRuntime rt) : IRunControl
     {
         public int SetGomaxprocs(int n) => rt.SetGomaxprocs(n);
