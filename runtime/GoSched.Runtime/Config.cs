@@ -81,13 +81,15 @@ public sealed record GoConfig
         if (StealTries < 0 || StealTries > 64) throw new ConfigException($"stealtries={StealTries}: must be between 0 and 64");
         if (LocalRunqSize < 4 || LocalRunqSize > (1 << 20) || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
             throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and 1048576");
-        if (GlobalRunqCheckInterval < 1) throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be at least 1");
-        if (ForcePreemptNs < 10_000) throw new ConfigException($"forcepreemptns={ForcePreemptNs}: must be at least 10000 (10 µs)");
-        if (SamplePeriodNs != 0 && SamplePeriodNs < 100_000) throw new ConfigException($"sampleperiodus={SamplePeriodNs / 1000}: must be 0 (off) or at least 100");
+        if (GlobalRunqCheckInterval < 1 || GlobalRunqCheckInterval > 1 << 20) throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be between 1 and 1048576");
+        if (ForcePreemptNs < 10_000 || ForcePreemptNs > MaxForcePreemptNs)
+            throw new ConfigException($"forcepreemptns={ForcePreemptNs}: must be between 10000 (10 µs) and {MaxForcePreemptNs} (1 h)");
+        if (SamplePeriodNs != 0 && (SamplePeriodNs < 100_000 || SamplePeriodNs > MaxSamplePeriodUs * 1000))
+            throw new ConfigException($"sampleperiodus={SamplePeriodNs / 1000}: must be 0 (off) or between 100 and {MaxSamplePeriodUs} (10 s)");
         if (TimerClearDeletedRatio < 1 || TimerClearDeletedRatio > 1024) throw new ConfigException($"timerclearratio={TimerClearDeletedRatio}: must be between 1 and 1024");
-        if (SchedTraceNs < 0) throw new ConfigException("schedtrace: must be 0 (off) or a period in milliseconds");
-        if (StwPeriodNs < 0 || StwPeriodNs > 3_600_000_000_000) throw new ConfigException($"stwperiodms={StwPeriodNs / 1_000_000}: must be 0 (off) or between 1 and 3600000");
-        if (StwPauseNs < 0 || StwPauseNs > 10_000_000_000) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: must be between 0 and 10000000 (10 s)");
+        if (SchedTraceNs < 0 || SchedTraceNs > MaxSchedTraceMs * 1_000_000) throw new ConfigException($"schedtrace={SchedTraceNs / 1_000_000}: must be 0 (off) or a period in milliseconds up to {MaxSchedTraceMs} (1 h)");
+        if (StwPeriodNs < 0 || StwPeriodNs > MaxStwPeriodMs * 1_000_000) throw new ConfigException($"stwperiodms={StwPeriodNs / 1_000_000}: must be 0 (off) or between 1 and {MaxStwPeriodMs}");
+        if (StwPauseNs < 0 || StwPauseNs > MaxStwPauseUs * 1000) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: must be between 0 and {MaxStwPauseUs} (10 s)");
         if (StwPauseNs > 0 && StwPeriodNs == 0) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: needs stwperiodms (how often to pause)");
         if (StwPeriodNs > 0 && StwPauseNs >= StwPeriodNs) throw new ConfigException($"stwpauseus={StwPauseNs / 1000}: must be shorter than stwperiodms={StwPeriodNs / 1_000_000}");
         return this;
@@ -120,14 +122,14 @@ public sealed record GoConfig
         "randomizescheduler" => this with { RandomizeScheduler = Bool(name, value) },
         "seed" => this with { Seed = ULong(name, value) },
         "forcepreemptns" => this with { ForcePreemptNs = Long(name, value) },
-        "sampleperiodus" => this with { SamplePeriodNs = checked(Long(name, value) * 1000) },
-        "schedtrace" => this with { SchedTraceNs = checked(Long(name, value) * 1_000_000) },
+        "sampleperiodus" => this with { SamplePeriodNs = Scaled(name, value, 1000, MaxSamplePeriodUs) },
+        "schedtrace" => this with { SchedTraceNs = Scaled(name, value, 1_000_000, MaxSchedTraceMs) },
         "scheddetail" => this with { SchedDetail = Bool(name, value) },
         "timerclear" => this with { TimerClearDeleted = Bool(name, value) },
         "timerclearratio" => this with { TimerClearDeletedRatio = Int(name, value) },
         "verifytimers" => this with { TimerCheckHeap = Bool(name, value) },
-        "stwpauseus" => this with { StwPauseNs = checked(Long(name, value) * 1000) },
-        "stwperiodms" => this with { StwPeriodNs = checked(Long(name, value) * 1_000_000) },
+        "stwpauseus" => this with { StwPauseNs = Scaled(name, value, 1000, MaxStwPauseUs) },
+        "stwperiodms" => this with { StwPeriodNs = Scaled(name, value, 1_000_000, MaxStwPeriodMs) },
         _ => throw new ConfigException($"unknown knob '{name}' (knobs: {string.Join(", ", s_knobs)})"),
     };
 
@@ -153,6 +155,20 @@ public sealed record GoConfig
         Add(StwPauseNs != 0, $"stwpauseus={StwPauseNs / 1000}");
         Add(StwPeriodNs != 0, $"stwperiodms={StwPeriodNs / 1_000_000}");
         return sb.ToString();
+    }
+
+    private const long MaxSamplePeriodUs = 10_000_000, MaxSchedTraceMs = 3_600_000, MaxStwPeriodMs = 3_600_000, MaxStwPauseUs = 10_000_000;
+    private const long MaxForcePreemptNs = 3_600_000_000_000;
+
+    /// <summary>
+    /// A knob given in a coarser unit, in ns. Values far outside the knob's range are refused here,
+    /// before the multiplication could overflow; the exact range is checked by <see cref="Validate"/>.
+    /// </summary>
+    private static long Scaled(string name, string v, long unit, long maxUnits)
+    {
+        long x = Long(name, v);
+        if (x > maxUnits || x < -maxUnits) throw new ConfigException($"{name}={v}: must be at most {maxUnits}");
+        return x * unit;
     }
 
     private static long Long(string name, string v) =>

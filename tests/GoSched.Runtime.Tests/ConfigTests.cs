@@ -23,7 +23,14 @@ public class ConfigTests
     [InlineData("gomaxprocs=two", "not an integer")]
     [InlineData("runnext=maybe", "expected 0 or 1")]
     [InlineData("gomaxprocs", "expected name=value")]
-    [InlineData("sampleperiodus=50", "at least 100")]
+    [InlineData("sampleperiodus=50", "between 100 and 10000000")]
+    [InlineData("sampleperiodus=99999999999999999", "sampleperiodus=99999999999999999: must be at most 10000000")]
+    [InlineData("sampleperiodus=9223372036854775", "must be at most 10000000")]
+    [InlineData("sampleperiodus=10000001", "must be at most 10000000")]
+    [InlineData("forcepreemptns=99999999999999999", "between 10000 (10 µs) and 3600000000000 (1 h)")]
+    [InlineData("schedtrace=-99999999999999999", "must be at most 3600000")]
+    [InlineData("stwperiodms=99999999999999", "must be at most 3600000")]
+    [InlineData("globalrunqcheck=2000000", "between 1 and 1048576")]
     public void ParseRejectsBadInputWithAClearMessage(string godebug, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => GoConfig.Parse(godebug));

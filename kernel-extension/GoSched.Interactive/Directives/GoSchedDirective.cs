@@ -41,7 +41,7 @@ internal static class GoSchedDirective
         new("--runnext", "runnext", "1: newproc and ready use the P's runnext slot (Go); 0: they do not."),
         new("--randomize", "randomizescheduler", "1: Go's race-mode randomizeScheduler (runnext skipped at random, batches shuffled)."),
         new("--seed", "seed", "Seed of the runtime's random generator (steal order, randomize); 0: from entropy."),
-        new("--sample-period-us", "sampleperiodus", "Sampler period in microseconds, at least 100; 0 turns the sampler off."),
+        new("--sample-period-us", "sampleperiodus", "Sampler period in microseconds, 100 to 10000000 (10 s); 0 turns the sampler off."),
         new("--timer-clear", "timerclear", "1: a P clears its deleted timers once they exceed 1/4 of its heap (Go's clearDeletedTimers rule); 0: it does not."),
         new("--timer-clear-ratio", "timerclearratio", "The rule's denominator: clear when deleted timers exceed 1/this of the heap (Go: 4)."),
     ];
