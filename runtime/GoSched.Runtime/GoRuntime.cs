@@ -101,6 +101,7 @@ public sealed partial class GoRuntime : IDisposable
             _started = true;
             _startNs = Clock.Nanotime();
             _sched.LastPoll = _startNs; // nobody is blocked in the poller
+            _sched.ProcResizeTime = _startNs;
             for (int i = _gomaxprocs - 1; i >= 0; i--) PIdlePut(_allp[i]);
         }
         StartSysmon();
@@ -186,6 +187,17 @@ public sealed partial class GoRuntime : IDisposable
         return new RuntimeStats(_gomaxprocs, started, finished, steals, stolen,
             Volatile.Read(ref _sched.RunqSize), Volatile.Read(ref _sched.NPIdle), Volatile.Read(ref _sched.NmSpinning),
             (int)Interlocked.Read(ref _sched.MNext), Volatile.Read(ref _threadsAlive));
+    }
+
+    /// <summary>
+    /// P-nanoseconds the runtime has had since it started: GOMAXPROCS integrated over time, so that
+    /// a figure per P (a workload's efficiency) stays right when GOMAXPROCS changes mid-run.
+    /// Go keeps the same sum (sched.totaltime, updated by procresize).
+    /// </summary>
+    public long ProcTimeNs()
+    {
+        using (_sched.Lock.EnterScope())
+            return _sched.TotalTime + (long)_gomaxprocs * (Clock.Nanotime() - _sched.ProcResizeTime);
     }
 
     internal P[] AllP => _allp;

@@ -103,6 +103,11 @@ public sealed partial class GoRuntime
         var oldAllp = _allp;
         M? mp = M.t_current?.Runtime == this ? M.t_current : null;
 
+        // Update statistics: the P-time of the GOMAXPROCS that ends now.
+        long now = Clock.Nanotime();
+        _sched.TotalTime += (long)old * (now - _sched.ProcResizeTime);
+        _sched.ProcResizeTime = now;
+
         // Grow allp if necessary, and initialize new Ps.
         var allp = new P[nprocs];
         Array.Copy(oldAllp, allp, Math.Min(old, nprocs));

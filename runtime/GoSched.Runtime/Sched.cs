@@ -52,4 +52,9 @@ internal sealed class Sched
 
     /// <summary>goid generator (sched.goidgen); handed out to Ps in batches.</summary>
     public long GoidGen;
+
+    /// <summary>When GOMAXPROCS last changed, or the runtime started (sched.procresizetime); under Lock.</summary>
+    public long ProcResizeTime;
+    /// <summary>∫ GOMAXPROCS dt up to ProcResizeTime, in P-nanoseconds (sched.totaltime); under Lock.</summary>
+    public long TotalTime;
 }

@@ -272,6 +272,65 @@ public class ProcresizeTests
         await wg.Wait();
     }
 
+    /// <summary>
+    /// P-time (GOMAXPROCS integrated over time, Go's sched.totaltime) counts each stretch at the
+    /// GOMAXPROCS it had: bounded by the clock read before and after each change, with no timing
+    /// assumption. It is what keeps a workload's efficiency right when GOMAXPROCS changes mid-run.
+    /// </summary>
+    [Fact]
+    public void ProcTimeCountsEachStretchAtItsGomaxprocs()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=3,sampleperiodus=0"));
+        var t = new long[8];
+        var proc = new long[2];
+        var r = rt.Run(() => ProcTimeMain(t, proc), TimeSpan.FromSeconds(60));
+        Assert.Null(r.Error);
+        long delta = proc[1] - proc[0];
+        // proc[0] read in [t0, t1]; 3 Ps; change to 1 in [t2, t3]; 1 P; change to 2 in [t4, t5];
+        // 2 Ps; proc[1] read in [t6, t7].
+        long min = 3 * (t[2] - t[1]) + 1 * (t[4] - t[3]) + 2 * (t[6] - t[5]);
+        long max = 3 * (t[3] - t[0]) + 1 * (t[5] - t[2]) + 2 * (t[7] - t[4]);
+        Assert.InRange(delta, min, max);
+    }
+
+    /// <summary>
+    /// A fanout resized from 2 Ps to 1 while it runs reports its efficiency against the P-time it
+    /// had: at most 1 (it divided by the final GOMAXPROCS, and showed 1.17 after such a change).
+    /// </summary>
+    [Fact]
+    public async Task EfficiencyStaysAtMostOneWhenGomaxprocsChangesMidRun()
+    {
+        GoRuntime? running = null;
+        var run = Workloads.WorkloadCatalog.Get("fanout").RunAsync(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"),
+            new Dictionary<string, string> { ["rounds"] = "6" }, TimeSpan.FromSeconds(60), started: rt => Volatile.Write(ref running, rt));
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref running) is { IsRunning: true }, TimeSpan.FromSeconds(10)));
+        await Task.Delay(50);
+        try { running!.SetGomaxprocs(1); }
+        catch (InvalidOperationException) { } // the run already ended on a fast machine: still checked below
+        var r = await run;
+        Assert.Null(r.Error);
+        Assert.InRange(r.Metrics!["efficiency"], 0.05, 1.02);
+    }
+
+    private static async GoTask ProcTimeMain(long[] t, long[] proc)
+    {
+        t[0] = Go.Nanotime();
+        proc[0] = GoRuntime.Current.ProcTimeNs();
+        t[1] = Go.Nanotime();
+        await Go.Sleep(TimeSpan.FromMilliseconds(20));
+        t[2] = Go.Nanotime();
+        await Go.SetGomaxprocs(1);
+        t[3] = Go.Nanotime();
+        await Go.Sleep(TimeSpan.FromMilliseconds(20));
+        t[4] = Go.Nanotime();
+        await Go.SetGomaxprocs(2);
+        t[5] = Go.Nanotime();
+        await Go.Sleep(TimeSpan.FromMilliseconds(20));
+        t[6] = Go.Nanotime();
+        proc[1] = GoRuntime.Current.ProcTimeNs();
+        t[7] = Go.Nanotime();
+    }
+
     private static async GoTask Mark(int[] ran, int i, WaitGroup wg)
     {
         await Go.WorkNs(10_000);

@@ -418,7 +418,7 @@ internal sealed class GoSchedSession
         run.Name,
         run.Workload,
         ArgsText(run),
-        run.Outcome.Recording.Settings,
+        SettingsText(run.Outcome.Recording),
         FiguresText(run),
         Math.Round(run.Outcome.WallNs / 1e6, 3),
         run.Outcome.GoroutinesStarted,
@@ -426,6 +426,14 @@ internal sealed class GoSchedSession
         run.Outcome.Steals,
         run.Outcome.Recording.Samples.Count,
         run.Outcome.Error ?? "");
+
+    /// <summary>The knobs the run started with, and every GOMAXPROCS it had if that changed while it ran.</summary>
+    private static string SettingsText(Recording rec)
+    {
+        var changes = rec.Pauses.Where(p => p.ProcsAfter != p.ProcsBefore).ToArray();
+        if (changes.Length == 0) return rec.Settings;
+        return $"{rec.Settings}; GOMAXPROCS changed while it ran: {changes[0].ProcsBefore}→{string.Join("→", changes.Select(p => p.ProcsAfter))}";
+    }
 
     private static string FiguresText(KeptRun run) => run.Outcome.Metrics is { Count: > 0 } m
         ? string.Join(", ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}"))
@@ -440,7 +448,7 @@ internal sealed class GoSchedSession
             run.Name,
             run.Workload,
             ArgsText(run),
-            rec.Settings,
+            SettingsText(rec),
             FiguresText(run),
             Math.Round(run.Outcome.WallNs / 1e6, 3),
             run.Outcome.GoroutinesStarted,

@@ -39,14 +39,19 @@ internal static class SyscallBlock
         bool handoff = a["handoff"] == 1;
         var rt = GoRuntime.Current;
         long retakes0 = rt.SyscallRetakes;
-        long start = WorkloadRun.Now();
+        long start = WorkloadRun.Now(), startProcNs = WorkloadRun.ProcNs();
         var wg = new WaitGroup();
         int callsDone = 0, workDone = 0;
-        long cpuEnd = 0;
+        long cpuEnd = 0, cpuEndProcNs = 0;
         wg.Add(blockers + workers);
         for (int i = 0; i < blockers; i++) Blocker(calls, block, handoff, wg, () => Interlocked.Increment(ref callsDone));
         for (int i = 0; i < workers; i++)
-            Worker(work, wg, () => { if (Interlocked.Increment(ref workDone) == workers) Volatile.Write(ref cpuEnd, WorkloadRun.Now()); });
+            Worker(work, wg, () =>
+            {
+                if (Interlocked.Increment(ref workDone) != workers) return;
+                Volatile.Write(ref cpuEndProcNs, WorkloadRun.ProcNs());
+                Volatile.Write(ref cpuEnd, WorkloadRun.Now());
+            });
         await wg.Wait();
         long wall = WorkloadRun.Now() - start, cpuWall = cpuEnd - start;
         if (callsDone != blockers * calls || workDone != workers)
@@ -59,8 +64,8 @@ internal static class SyscallBlock
         run.Report("wall_ms", wall / 1e6);
         run.Report("cpu_wall_ms", cpuWall / 1e6);
         // CPU work done per P-second until the CPU-bound goroutines finished: near 1 when blocked
-        // threads do not hold Ps.
-        run.Report("efficiency", (double)work * workers / Go.Gomaxprocs / cpuWall);
+        // threads do not hold Ps (P-time, so GOMAXPROCS may change mid-run).
+        run.Report("efficiency", (double)work * workers / (cpuEndProcNs - startProcNs));
     }
 
     private static async GoTask Blocker(int calls, long block, bool handoff, WaitGroup wg, Action done)

@@ -20,7 +20,7 @@ internal static class Fanout
         long unit = a["unit"];
         long busy = 0;
         for (int i = 0; i < workers; i++) busy += unit << (i % 8);
-        long start = WorkloadRun.Now();
+        long start = WorkloadRun.Now(), startProcNs = WorkloadRun.ProcNs();
         var wg = new WaitGroup();
         for (int r = 0; r < rounds; r++)
         {
@@ -31,7 +31,8 @@ internal static class Fanout
         long wall = WorkloadRun.Now() - start;
         run.Report("busy_ms", busy * rounds / 1e6);
         run.Report("wall_ms", wall / 1e6);
-        run.Report("efficiency", (double)busy * rounds / Go.Gomaxprocs / wall);
+        // Ideal time over wall time, with the Ps the run really had (GOMAXPROCS may change mid-run).
+        run.Report("efficiency", (double)busy * rounds / (WorkloadRun.ProcNs() - startProcNs));
     }
 
     private static async GoTask Worker(long ns, WaitGroup wg)
@@ -58,7 +59,7 @@ internal static class Imbalance
     {
         int rounds = a.Int("rounds"), n = a.Int("goroutines");
         long work = a["work"];
-        long start = WorkloadRun.Now();
+        long start = WorkloadRun.Now(), startProcNs = WorkloadRun.ProcNs();
         var wg = new WaitGroup();
         for (int r = 0; r < rounds; r++)
         {
@@ -68,7 +69,7 @@ internal static class Imbalance
         }
         long wall = WorkloadRun.Now() - start;
         run.Report("wall_ms", wall / 1e6);
-        run.Report("efficiency", (double)work * n * rounds / Go.Gomaxprocs / wall);
+        run.Report("efficiency", (double)work * n * rounds / (WorkloadRun.ProcNs() - startProcNs));
     }
 
     private static async GoTask Worker(long ns, WaitGroup wg)

@@ -162,6 +162,8 @@ public sealed class WorkloadRun
     /// <summary>Sets a workload-specific figure (e.g. "ns_per_hop").</summary>
     public void Report(string name, double value) { lock (Metrics) Metrics[name] = value; }
     public static long Now() => Clock.Nanotime();
+    /// <summary>The running runtime's P-nanoseconds so far (<see cref="GoRuntime.ProcTimeNs"/>); call from a goroutine.</summary>
+    public static long ProcNs() => GoRuntime.Current.ProcTimeNs();
 }
 
 /// <summary>The named workloads.</summary>
