@@ -34,4 +34,21 @@ public class CellCheckTests : KernelTestBase
         await SucceedsAsync("#!gosched config --gomaxprocs 7");
         Assert.Equal(7, (await ValueAsync<GoConfig>("goConfig")).Gomaxprocs);
     }
+
+    [Fact]
+    public async Task Plot_runs_refuses_a_name_twice_and_a_variable_that_is_no_recording()
+    {
+        await SucceedsAsync("#!gosched run fanout --name a");
+        Assert.Contains("'a' is named twice", await FailsAsync("#!gosched plot runq --runs a,a"));
+        await SucceedsAsync("int notARecording = 3;");
+        Assert.Contains("the variable 'notARecording' holds a Int32, not a Recording", await FailsAsync("#!gosched plot runq --runs notARecording"));
+        Assert.Contains("/tmp is a folder", await FailsAsync("#!gosched plot runq --schedtrace /tmp"));
+    }
+
+    [Fact]
+    public async Task Status_wait_with_nothing_in_the_background_says_so()
+    {
+        var result = await SucceedsAsync("#!gosched status --wait");
+        Assert.Contains(Displayed(result, Markdown), m => m.Contains("No run is going on in the background"));
+    }
 }

@@ -45,7 +45,7 @@ public sealed record RunSummary(
 /// The summary of a run that fired timers: <see cref="RunSummary"/>'s columns, then the timer
 /// figures (lateness percentiles in ms from the run's HdrHistogram, and the deleted timers that
 /// the 1/4 rule cleared). A table that mixes runs with and without timers leaves the lateness
-/// cells of the others empty.
+/// cells of the others empty (text, since the table shows a null as "&lt;null&gt;").
 /// </summary>
 public sealed record TimerRunSummary(
     string Name,
@@ -59,9 +59,9 @@ public sealed record TimerRunSummary(
     long Steals,
     int Samples,
     long TimersFired,
-    double? LatenessP50Ms,
-    double? LatenessP99Ms,
-    double? LatenessMaxMs,
+    string LatenessP50Ms,
+    string LatenessP99Ms,
+    string LatenessMaxMs,
     long DeletedTimersCleared,
     string Error);
 
@@ -142,6 +142,9 @@ internal sealed class GoSchedSession
         _kernel.AddDirective<GoSchedPlot>(subcommand[GoSchedDirective.Plot], (c, ctx) => Guard(c, ctx, async (p, x) =>
         {
             await CollectBackgroundAsync(x, wait: false); // a background run that ended can be plotted
+            if (_background is { } bg)
+                x.DisplayAs($"The run `{bg.Name}` ({bg.Workload}) is still going on in the background and is not plotted: " +
+                    $"`{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it.", MarkdownMimeType);
             await PlotAsync(p, x);
         }));
     }
@@ -443,7 +446,7 @@ internal sealed class GoSchedSession
     {
         var rec = run.Outcome.Recording;
         bool fired = FiredTimers(rec);
-        double? Ms(double ms) => fired ? Math.Round(ms, 3) : null;
+        string Ms(double ms) => fired ? Math.Round(ms, 3).ToString(CultureInfo.InvariantCulture) : "";
         return new TimerRunSummary(
             run.Name,
             run.Workload,
@@ -467,6 +470,8 @@ internal sealed class GoSchedSession
 
     private async Task StatusAsync(GoSchedStatus command, KernelInvocationContext context)
     {
+        if (command.Wait && _background is null)
+            context.DisplayAs("No run is going on in the background: nothing to wait for (`run <workload> --background` starts one).", MarkdownMimeType);
         await CollectBackgroundAsync(context, command.Wait);
         var md = new StringBuilder($"**Config** `{Config}` (for the next run; `{ConfigVariable}` in C#)");
         if (_running is { } running)
@@ -609,18 +614,27 @@ internal sealed class GoSchedSession
     private List<NamedRecording> ResolveRuns(GoSchedPlot command)
     {
         var runs = new List<NamedRecording>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string name in Split(command.Runs))
         {
+            if (!seen.Add(name))
+                throw new DirectiveException($"--runs: '{name}' is named twice");
+            if (_background is { } bg && bg.Name == name && !_runs.ContainsKey(name))
+                throw new DirectiveException($"--runs: `{name}` is still running in the background; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it");
             if (_runs.TryGetValue(name, out var kept))
                 runs.Add(new NamedRecording(name, kept.Outcome.Recording));
             else if (TryGetVariable(name) is { } recording)
                 runs.Add(new NamedRecording(name, recording));
+            else if (CSharp is { } csharp && csharp.TryGetValue<object>(name, out var other))
+                throw new DirectiveException($"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
             else
                 throw new DirectiveException(
                     $"--runs: no run or Recording variable named '{name}' (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
         }
         foreach (string path in Split(command.Schedtrace))
         {
+            if (Directory.Exists(path))
+                throw new DirectiveException($"--schedtrace: {path} is a folder; give the path of a schedtrace log file");
             if (!File.Exists(path))
                 throw new DirectiveException($"--schedtrace: no such file: {path} (relative paths start at {Environment.CurrentDirectory})");
             var recording = _backend.ParseSchedTrace(path);
