@@ -120,6 +120,11 @@ public sealed partial class GoRuntime
     /// </summary>
     private P? CheckRunqsNoP(P[] allpSnapshot, PMask idlepMaskSnapshot)
     {
+        // Differs from Go (stealTries is a constant 4 there): with stealing off, another P's
+        // local queue is work only its owner runs, so finding one is no reason to take a P back
+        // and spin. Taking it anyway looped forever: spin, steal nothing, drop the P, see the
+        // owner's queue, take a P, spin again, and the M never parked.
+        if (_config.StealTries == 0) return null;
         for (int id = 0; id < allpSnapshot.Length; id++)
         {
             if (!idlepMaskSnapshot.Read(id) && !RunqEmpty(allpSnapshot[id]))

@@ -274,6 +274,37 @@ public class SchedulerTests
             wg.Done();
         }
     }
+
+    /// <summary>
+    /// With stealing off, the M without work parks instead of spinning forever: it used to take a
+    /// P back every time it saw the spawner's queue, steal nothing and spin again (millions of
+    /// spins, no park, a CPU burnt). Each episode of spinning starts with a wake-up (wakep), of
+    /// which there is at most one per goroutine made runnable, so spins stay below that.
+    /// </summary>
+    [Fact]
+    public void WithStealingOffTheIdleMParksInsteadOfSpinning()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,stealtries=0,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        Assert.Equal(0, r.StealOps);
+        long spins = r.Recording.Counters.Sum(c => c.Spins);
+        Assert.True(spins <= 2 * r.GoroutinesStarted + 10, $"{spins} spins for {r.GoroutinesStarted} goroutines");
+
+        static async GoTask Main()
+        {
+            var wg = new WaitGroup();
+            wg.Add(300);
+            for (int i = 0; i < 300; i++) Worker(wg);
+            await wg.Wait();
+        }
+
+        static async GoTask Worker(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMicroseconds(500));
+            wg.Done();
+        }
+    }
 }
 
 public class CancellationTests
