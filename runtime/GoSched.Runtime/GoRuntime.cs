@@ -216,6 +216,14 @@ public sealed partial class GoRuntime : IDisposable
 
     internal IReadOnlyList<M> AllMSnapshot() { using (_sched.Lock.EnterScope()) return _allm.ToArray(); }
 
+    /// <summary>
+    /// The threads schedtrace reports: Ms created and not freed, plus sysmon's thread. Mirrors
+    /// runtime.mcount (mnext - nmfreed). Differs from Go: sysmon runs on a thread with no M here;
+    /// Go gives it an M, which mcount counts, so it is counted as one. Racy read, as schedtrace's.
+    /// </summary>
+    internal int MCount() =>
+        (int)(Interlocked.Read(ref _sched.MNext) - Interlocked.Read(ref _sched.NmFreed)) + (_sysmonThread != null ? 1 : 0);
+
     private Exception? StopCore(TimeSpan timeout)
     {
         if (M.t_current?.Runtime == this)

@@ -31,6 +31,50 @@ public class SchedTraceParserTests
             }
     }
 
+    /// <summary>
+    /// Our schedtrace reads as Go 1.19's: the first line at once (0 ms in Go), threads= counting sysmon's
+    /// thread as mcount counts sysmon's M, and the M lines of a detail block newest first (allm).
+    /// </summary>
+    [Fact]
+    public void SchedTrace_OwnLinesFollowGosConventions()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,schedtrace=50,scheddetail=1,sampleperiodus=0"));
+        var r = rt.Run(() => Busy(), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var sched = r.Recording.SchedTrace.Where(l => l.StartsWith("SCHED ", StringComparison.Ordinal)).ToArray();
+        // The first line as soon as the sampler runs, not one period (50 ms) after the start.
+        Assert.True(int.Parse(Regex.Match(sched[0], @"^SCHED (\d+)ms: gomaxprocs=2 ").Groups[1].Value) < 50, sched[0]);
+        var threads = sched.Select(l => int.Parse(Regex.Match(l, @" threads=(\d+) ").Groups[1].Value)).ToArray();
+        Assert.All(threads, t => Assert.True(t >= 1, "sysmon's thread is always counted"));
+        Assert.Contains(threads, t => t >= 3); // two Ms ran the busy goroutines, plus sysmon
+        // Within each detail block, M ids go down.
+        var block = new List<int>();
+        foreach (string line in r.Recording.SchedTrace.Append("SCHED end"))
+        {
+            if (line.StartsWith("SCHED ", StringComparison.Ordinal))
+            {
+                Assert.Equal(block.OrderByDescending(id => id), block);
+                block.Clear();
+            }
+            else if (Regex.Match(line, @"^  M(\d+):") is { Success: true } m)
+                block.Add(int.Parse(m.Groups[1].Value));
+        }
+
+        static async GoTask Busy()
+        {
+            var wg = new WaitGroup();
+            wg.Add(4);
+            for (int i = 0; i < 4; i++) Spin(wg);
+            await wg.Wait();
+        }
+
+        static async GoTask Spin(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMilliseconds(40));
+            wg.Done();
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Captures))]
     public void SchedTrace_RealCaptureParsesIntoOneSamplePerSchedLine(string file)

@@ -10,7 +10,7 @@ namespace GoSched.Observability;
 /// <param name="TimeNs">Nanoseconds since the run started.</param>
 /// <param name="Gomaxprocs">GOMAXPROCS at the time of the sample.</param>
 /// <param name="IdleProcs">Ps on the idle list (sched.npidle).</param>
-/// <param name="Threads">Ms created so far (mcount).</param>
+/// <param name="Threads">Threads: Ms created and not freed, plus sysmon's (mcount).</param>
 /// <param name="SpinningThreads">Spinning Ms (sched.nmspinning).</param>
 /// <param name="IdleThreads">Ms parked on the idle list (sched.nmidle).</param>
 /// <param name="GlobalRunq">Length of the global run queue (sched.runqsize).</param>

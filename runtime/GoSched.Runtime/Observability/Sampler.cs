@@ -43,7 +43,8 @@ internal sealed class Sampler
         long period = _rt.Config.SamplePeriodNs;
         long tracePeriod = _rt.Config.SchedTraceNs;
         long step = period > 0 && tracePeriod > 0 ? Math.Min(period, tracePeriod) : Math.Max(period, tracePeriod);
-        long nextSample = _startNs, nextTrace = _startNs + tracePeriod;
+        // The first trace line is at 0 ms, as Go's (sysmon prints as soon as it starts).
+        long nextSample = _startNs, nextTrace = _startNs;
         while (!_stop)
         {
             long now = Clock.Nanotime();
@@ -105,7 +106,7 @@ internal sealed class Sampler
         var machines = new MachineCounts(runningMs, syscall, spinning, idle, Math.Max(0, Volatile.Read(ref sched.NmIdleLocked)),
             Interlocked.Read(ref sched.LastPoll) == 0 ? 1 : 0);
         _rt.Recording.AddSample(new SchedSample(
-            Clock.Nanotime() - _startNs, allp.Length, Volatile.Read(ref sched.NPIdle), (int)Volatile.Read(ref sched.MNext),
+            Clock.Nanotime() - _startNs, allp.Length, Volatile.Read(ref sched.NPIdle), _rt.MCount(),
             spinning, idle, Volatile.Read(ref sched.RunqSize),
             runq, runnext, new GoroutineCounts(runnable, running, waiting, syscall, dead), timers, deleted,
             machines, _rt.Poller.Counters(), _rt.SyscallCounts()));

@@ -9,7 +9,7 @@ internal static class SchedTraceLines
         var allp = rt.AllP;
         var sched = rt.SchedState;
         long ms = sinceStartNs / 1_000_000;
-        int idle = Volatile.Read(ref sched.NPIdle), threads = (int)Volatile.Read(ref sched.MNext);
+        int idle = Volatile.Read(ref sched.NPIdle), threads = rt.MCount();
         int spinning = Volatile.Read(ref sched.NmSpinning), idleThreads = Volatile.Read(ref sched.NmIdle), runq = Volatile.Read(ref sched.RunqSize);
         var lines = new List<string>();
         if (!detailed)
@@ -21,7 +21,8 @@ internal static class SchedTraceLines
         lines.Add(SchedTraceFormat.SchedDetailLine(ms, allp.Length, idle, threads, spinning, idleThreads, runq));
         foreach (var p in allp)
             lines.Add(SchedTraceFormat.PLine(p.Id, Volatile.Read(ref p.Status), p.SchedTick, p.SyscallTick, p.M?.Id ?? -1, LocalRunq(p), p.GFreeCount, Volatile.Read(ref p.NumTimers)));
-        foreach (var m in rt.AllMSnapshot())
+        // Go walks allm, which newm prepends to: the newest M first.
+        foreach (var m in rt.AllMSnapshot().Reverse())
             lines.Add(SchedTraceFormat.MLine(m.Id, m.P?.Id ?? -1, m.CurG?.Goid ?? -1, m.Spinning, m.Blocked, -1));
         foreach (var g in rt.AllGs())
         {
