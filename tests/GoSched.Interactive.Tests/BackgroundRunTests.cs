@@ -110,6 +110,25 @@ public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
         Assert.NotNull(await ValueAsync<Recording>("longrun"));
     }
 
+    /// <summary>
+    /// A run with the schedtrace knob shows Go's SCHED lines under its summary (the first ones, and
+    /// where the rest are), and the knob table lists knobs set only through --godebug.
+    /// </summary>
+    [Fact]
+    public async Task Schedtrace_lines_are_shown_and_godebug_only_knobs_are_listed()
+    {
+        var config = await SucceedsAsync("#!gosched config --gomaxprocs 2 --godebug \"schedtrace=1,forcepreemptns=20000000\"");
+        string table = Assert.Single(Displayed(config, Html));
+        Assert.Contains("--godebug schedtrace=", table);
+        Assert.Contains("20000000", table);
+        var run = await SucceedsAsync("#!gosched run fanout --arg rounds=2 --name st");
+        string trace = Assert.Single(Displayed(run, "text/plain"), t => t.StartsWith("SCHED ", StringComparison.Ordinal));
+        Assert.Contains("gomaxprocs=2 idleprocs=", trace);
+        var rec = await ValueAsync<Recording>("st");
+        if (rec.SchedTrace.Count > 60)
+            Assert.Contains($"all {rec.SchedTrace.Count} are in st.SchedTrace", trace);
+    }
+
     /// <summary>Threads of any gosched runtime in this process (their names start with gosched-).</summary>
     private static int GoschedThreads() =>
         Directory.GetDirectories("/proc/self/task").Count(t =>

@@ -275,9 +275,19 @@ internal sealed class GoSchedSession
             "sampleperiodus" => (c.SamplePeriodNs / 1000).ToString(CultureInfo.InvariantCulture),
             "timerclear" => c.TimerClearDeleted ? "1" : "0",
             "timerclearratio" => c.TimerClearDeletedRatio.ToString(CultureInfo.InvariantCulture),
+            "forcepreemptns" => c.ForcePreemptNs.ToString(CultureInfo.InvariantCulture),
+            "schedtrace" => (c.SchedTraceNs / 1_000_000).ToString(CultureInfo.InvariantCulture),
+            "scheddetail" => c.SchedDetail ? "1" : "0",
+            "verifytimers" => c.TimerCheckHeap ? "1" : "0",
+            "stwperiodms" => (c.StwPeriodNs / 1_000_000).ToString(CultureInfo.InvariantCulture),
+            "stwpauseus" => (c.StwPauseNs / 1000).ToString(CultureInfo.InvariantCulture),
             _ => throw new ArgumentOutOfRangeException(nameof(knob), knob, "no such knob"),
         };
-        return GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToArray();
+        // Every knob, so that one set through --godebug only is seen too.
+        var rows = GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToList();
+        foreach (string knob in GoConfig.KnobNames.Where(n => GoSchedDirective.Knobs.All(k => k.Knob != n)))
+            rows.Add(new KnobRow(knob, $"--godebug {knob}=", Show(Config, knob), Show(defaults, knob)));
+        return rows;
     }
 
     // ---- run -------------------------------------------------------------------------------------
@@ -342,6 +352,20 @@ internal sealed class GoSchedSession
         if (run.Name != LastRunVariable)
             await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
         DisplaySummaries(context, [run]);
+        DisplaySchedTrace(context, run);
+    }
+
+    /// <summary>The run's schedtrace lines (knob schedtrace), as Go prints them: the first ones, and where the rest are.</summary>
+    private static void DisplaySchedTrace(KernelInvocationContext context, KeptRun run)
+    {
+        var lines = run.Outcome.Recording.SchedTrace;
+        if (lines.Count == 0) return;
+        const int Shown = 60;
+        var text = new StringBuilder();
+        foreach (string line in lines.Take(Shown)) text.AppendLine(line);
+        if (lines.Count > Shown)
+            text.AppendLine($"... {lines.Count - Shown} more lines: all {lines.Count} are in {run.Name}.SchedTrace");
+        context.DisplayAs(text.ToString(), "text/plain");
     }
 
     /// <summary>
