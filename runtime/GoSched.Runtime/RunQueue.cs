@@ -144,9 +144,12 @@ public sealed partial class GoRuntime
                         if (Volatile.Read(ref pp.Status) == (int)PStatus.Running)
                         {
                             // pp is running and is likely about to run its runnext (the G it just
-                            // readied, e.g. the other end of a channel). Stealing it now would only
-                            // bounce it between Ps; wait ~3 µs for pp to schedule it first.
-                            SpinWaitNs(3_000);
+                            // readied, e.g. the other end of a channel, before blocking). Stealing
+                            // it now would only bounce it between Ps: back off to give pp a chance
+                            // to schedule it first. As Go, a real usleep(3), which gives the CPU
+                            // away and in practice lasts the kernel's wake-up latency (tens of µs
+                            // here), not a 3 µs busy spin that competes with pp for the CPU.
+                            Internal.OsSleep.Usleep(3);
                         }
                         if (Interlocked.CompareExchange(ref pp.RunNext, null, next) != next) continue;
                         batch[batchHead & batchMask] = next;
@@ -234,11 +237,5 @@ public sealed partial class GoRuntime
         if (_sched.RunqHead == null) _sched.RunqTail = null;
         gp.SchedLink = null;
         return gp;
-    }
-
-    private static void SpinWaitNs(long ns)
-    {
-        long end = Internal.Clock.Nanotime() + ns;
-        while (Internal.Clock.Nanotime() < end) Thread.SpinWait(8);
     }
 }
