@@ -41,6 +41,12 @@ public sealed record CellFailure(int Cell, string Source, string Message)
     public override string ToString() => $"cell {Cell}: {Message}";
 }
 
+/// <summary>
+/// A notebook that cannot be read (not a file of JSON, not nbformat 4) or whose outputs cannot be
+/// written: the message names the file or folder and says what is wrong, in one line.
+/// </summary>
+public sealed class NotebookException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>What a notebook run produced.</summary>
 public sealed record NotebookResult(string Notebook, string ExecutedNotebook, string Html, int CellsRun, IReadOnlyList<CellFailure> Failures)
 {
@@ -73,8 +79,10 @@ public sealed class NotebookRunner
     /// at the notebook's folder, as in Jupyter: the process's current directory is that folder while
     /// the cells run.
     /// </summary>
+    /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), before anything is written; or the output folder or files cannot be written.</exception>
     public async Task<NotebookResult> RunAsync(string notebookPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
+        string shown = notebookPath; // as the caller named it, in messages
         notebookPath = Path.GetFullPath(notebookPath);
         var kernelInfos = new KernelInfoCollection
         {
@@ -82,11 +90,23 @@ public sealed class NotebookRunner
             new KernelInfo(Markdown, "Markdown", ["md"]),
         };
         kernelInfos.DefaultKernelName = CSharp;
+        byte[] bytes = ReadNotebookFile(notebookPath, shown);
+        var raw = CheckNotebook(bytes, shown);
         InteractiveDocument document;
-        await using (var stream = File.OpenRead(notebookPath))
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
             document = Notebook.Read(stream, kernelInfos);
-        var raw = RawCells(notebookPath, document.Elements.Count);
-        Directory.CreateDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or InvalidOperationException or InvalidCastException or KeyNotFoundException or ArgumentException)
+        {
+            // What CheckNotebook lets through and the document reader still refuses. Its messages name
+            // .NET types; the JSON path of the value it could not read is what to fix.
+            string where = e is System.Text.Json.JsonException { Path: { Length: > 0 } jsonPath } ? $": the value at {jsonPath} has an unexpected type" : "";
+            throw new NotebookException($"{shown}: not a Jupyter notebook the kernel can read (nbformat 4 expected{where})", e);
+        }
+        if (document.Elements.Count != raw.Cells) raw.Indexes.Clear(); // cells that do not line up: nothing to skip
+        CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
 
         var failures = new List<CellFailure>();
         int run = 0;
@@ -100,7 +120,7 @@ public sealed class NotebookRunner
             for (int i = 0; i < document.Elements.Count && failures.Count == 0; i++)
             {
                 var cell = document.Elements[i];
-                if (cell.KernelName == Markdown || raw.Contains(i))
+                if (cell.KernelName == Markdown || raw.Indexes.Contains(i))
                     continue;
                 cell.Outputs.Clear();
                 cell.ExecutionOrder = ++run;
@@ -121,11 +141,146 @@ public sealed class NotebookRunner
 
         string name = Path.GetFileNameWithoutExtension(notebookPath);
         string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
-        await using (var output = File.Create(ipynb))
+        await WriteOutputAsync(ipynb, async () =>
+        {
+            await using var output = File.Create(ipynb);
             Notebook.Write(document, output, kernelInfos);
+        });
         string html = Path.Combine(outputDirectory, name + ".html");
-        await File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken);
+        await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken));
         return new NotebookResult(notebookPath, ipynb, html, run, failures);
+    }
+
+    private static byte[] ReadNotebookFile(string path, string shown)
+    {
+        if (Directory.Exists(path)) throw new NotebookException($"{shown} is a folder, not a notebook");
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NotebookException($"cannot read {shown}: {Reason(e, path)}", e);
+        }
+    }
+
+    /// <summary>The raw cells of a notebook and how many cells it has in all.</summary>
+    private sealed record RawCellIndexes(HashSet<int> Indexes, int Cells);
+
+    /// <summary>
+    /// Checks that the file is a Jupyter notebook this runner can run: JSON, an object with
+    /// nbformat 4 and a list of cells, each an object with a cell_type and a source (a string or a
+    /// list of strings). Returns the indexes of the raw cells (nbformat's cell_type "raw"), which
+    /// the document reader turns into code cells of the default kernel.
+    /// </summary>
+    private static RawCellIndexes CheckNotebook(byte[] bytes, string shown)
+    {
+        const string Expected = "nbformat 4 with a cells list expected";
+        string text = System.Text.Encoding.UTF8.GetString(bytes);
+        if (string.IsNullOrWhiteSpace(text.TrimStart('\uFEFF')))
+            throw new NotebookException($"{shown} is not valid JSON (the file is empty)");
+        System.Text.Json.JsonDocument json;
+        try
+        {
+            json = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(bytes is [0xEF, 0xBB, 0xBF, ..] ? 3 : 0));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            string where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+            // The reader's own words after the position would name .NET types; the position is what to fix.
+            throw new NotebookException($"{shown} is not valid JSON ({(where.Length > 0 ? where : "unreadable")})", e);
+        }
+        using (json)
+        {
+            var root = json.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+                throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; the file holds a JSON {Kind(root.ValueKind)})");
+            if (!root.TryGetProperty("nbformat", out var format) || format.ValueKind != System.Text.Json.JsonValueKind.Number)
+                throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; it has no nbformat)");
+            if (!format.TryGetInt32(out int version) || version != 4)
+                throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; it is nbformat {format.GetRawText()}: open and save it in Jupyter to convert it)");
+            if (root.TryGetProperty("metadata", out var metadata) && metadata.ValueKind != System.Text.Json.JsonValueKind.Object)
+                throw new NotebookException($"{shown}: not a Jupyter notebook (its metadata is a JSON {Kind(metadata.ValueKind)}, not an object)");
+            if (!root.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array)
+                throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; {(cells.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "it has no cells" : $"its cells are a JSON {Kind(cells.ValueKind)}, not a list")})");
+            var raw = new HashSet<int>();
+            int i = 0;
+            foreach (var c in cells.EnumerateArray())
+            {
+                i++;
+                string? problem = CellProblem(c);
+                if (problem is not null)
+                    throw new NotebookException($"{shown}: not a Jupyter notebook (cell {i} {problem})");
+                if (c.GetProperty("cell_type").GetString() == "raw") raw.Add(i - 1);
+            }
+            return new RawCellIndexes(raw, i);
+        }
+    }
+
+    /// <summary>What makes a cell unreadable, or null.</summary>
+    private static string? CellProblem(System.Text.Json.JsonElement cell)
+    {
+        if (cell.ValueKind != System.Text.Json.JsonValueKind.Object) return $"is a JSON {Kind(cell.ValueKind)}, not a cell";
+        if (!cell.TryGetProperty("cell_type", out var type) || type.ValueKind != System.Text.Json.JsonValueKind.String) return "has no cell_type";
+        if (!cell.TryGetProperty("source", out var source)) return "has no source";
+        bool text = source.ValueKind == System.Text.Json.JsonValueKind.String
+            || source.ValueKind == System.Text.Json.JsonValueKind.Array && source.EnumerateArray().All(l => l.ValueKind == System.Text.Json.JsonValueKind.String);
+        if (!text) return "has a source that is neither a string nor a list of strings";
+        if (cell.TryGetProperty("metadata", out var metadata) && metadata.ValueKind != System.Text.Json.JsonValueKind.Object)
+            return $"has metadata that is a JSON {Kind(metadata.ValueKind)}, not an object";
+        if (cell.TryGetProperty("outputs", out var outputs)
+            && (outputs.ValueKind != System.Text.Json.JsonValueKind.Array || outputs.EnumerateArray().Any(o => o.ValueKind != System.Text.Json.JsonValueKind.Object)))
+            return "has outputs that are not a list of objects";
+        return null;
+    }
+
+    private static string Kind(System.Text.Json.JsonValueKind kind) => kind switch
+    {
+        System.Text.Json.JsonValueKind.Array => "list",
+        System.Text.Json.JsonValueKind.String => "string",
+        System.Text.Json.JsonValueKind.Number => "number",
+        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "boolean",
+        System.Text.Json.JsonValueKind.Null => "null",
+        _ => "object",
+    };
+
+    private static void CreateOutputDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new NotebookException($"cannot create the output folder {directory}: {Reason(e, directory)}", e);
+        }
+    }
+
+    private static async Task WriteOutputAsync(string file, Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NotebookException($"cannot write {file}: {(Directory.Exists(file) ? "a folder of that name is in the way" : Reason(e, file))}", e);
+        }
+    }
+
+    /// <summary>Why a file or folder could not be read, made or written, in the words of mkdir and friends.</summary>
+    private static string Reason(Exception e, string path)
+    {
+        for (string? p = Path.GetFullPath(path); !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+            if (File.Exists(p))
+                return p == Path.GetFullPath(path) ? "a file of that name is in the way" : $"{p} is a file, not a folder";
+        return e switch
+        {
+            UnauthorizedAccessException => "permission denied",
+            FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
+            PathTooLongException => "the path is too long",
+            _ => e.Message,
+        };
     }
 
     private static async Task<CompositeKernel> CreateKernelAsync()
@@ -144,34 +299,6 @@ public sealed class NotebookRunner
         return kernel;
     }
 
-    /// <summary>
-    /// The indexes of the raw cells (nbformat's cell_type "raw"), which the document reader turns
-    /// into code cells of the default kernel. Read from the file itself; none if its cells do not
-    /// line up with the document's elements.
-    /// </summary>
-    private static HashSet<int> RawCells(string notebookPath, int elements)
-    {
-        var raw = new HashSet<int>();
-        try
-        {
-            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(notebookPath));
-            if (!json.RootElement.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array || cells.GetArrayLength() != elements)
-                return raw;
-            int i = 0;
-            foreach (var c in cells.EnumerateArray())
-            {
-                if (c.ValueKind == System.Text.Json.JsonValueKind.Object && c.TryGetProperty("cell_type", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String && t.GetString() == "raw")
-                    raw.Add(i);
-                i++;
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Notebook.Read accepted it; without a cell list there is nothing to skip.
-        }
-        return raw;
-    }
-
     /// <summary>Submits one cell and records its outputs; returns the error message if it failed, and whether the cell finished.</summary>
     private async Task<(string? Error, bool Finished)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
     {
@@ -187,8 +314,9 @@ public sealed class NotebookRunner
         if (!ReferenceEquals(code, cell.Contents) && code != cell.Contents)
             cell.Outputs.Add(new DisplayElement(new Dictionary<string, object>
             {
-                ["text/plain"] = $"GoSched.Interactive is loaded in-process from {Path.GetDirectoryName(typeof(GoSchedKernelExtension).Assembly.Location)}; " +
-                                 "the #r line is what the real kernel runs.",
+                // No local path: the executed notebook is shared, and says only what happened.
+                ["text/plain"] = $"GoSched.Interactive {typeof(GoSchedKernelExtension).Assembly.GetName().Version?.ToString(3)} was loaded by `gosched notebook`, " +
+                                 "which runs notebooks in-process; in Jupyter, this #r line loads it from the local package feed.",
             }));
         if (string.IsNullOrWhiteSpace(code))
             return (null, true);

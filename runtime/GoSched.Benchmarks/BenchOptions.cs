@@ -21,7 +21,11 @@ public sealed record BenchOptions
     /// <summary>The folder holding run.sh; default: found by walking up from the binaries and the current directory.</summary>
     public string? GoBenchDir { get; init; }
 
-    /// <summary>Further knobs for the gosched runtime in GODEBUG form ("stealtries=0"); Gomaxprocs above wins.</summary>
+    /// <summary>
+    /// Further knobs for the gosched runtime in GODEBUG form ("stealtries=0"). Not gomaxprocs (that is
+    /// <see cref="Gomaxprocs"/>, which sets Go's GOMAXPROCS too), nor the sampler or schedtrace, which
+    /// are off while measuring: <see cref="Validate"/> refuses them rather than ignore them.
+    /// </summary>
     public string? Godebug { get; init; }
 
     /// <summary>Where progress lines go (one a repetition); null: nowhere.</summary>
@@ -40,6 +44,21 @@ public sealed record BenchOptions
     {
         if (Gomaxprocs < 1 || Gomaxprocs > 256) throw new ArgumentOutOfRangeException(nameof(Gomaxprocs), Gomaxprocs, "must be between 1 and 256");
         if (Repetitions < 1) throw new ArgumentOutOfRangeException(nameof(Repetitions), Repetitions, "must be at least 1");
+        if (!string.IsNullOrWhiteSpace(Godebug))
+        {
+            RuntimeConfig(); // the knobs' own errors first
+            foreach (var knob in Godebug.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string name = knob[..knob.IndexOf('=')].Trim().ToLowerInvariant();
+                string? refused = name switch
+                {
+                    "gomaxprocs" => "use --gomaxprocs, not gomaxprocs= in --godebug (it sets GOMAXPROCS for gosched and Go alike)",
+                    "schedtrace" or "scheddetail" or "sampleperiodus" => $"bench turns {(name == "sampleperiodus" ? "the sampler" : "schedtrace")} off while measuring; leave {name} out of --godebug",
+                    _ => null,
+                };
+                if (refused != null) throw new ArgumentException($"--godebug {knob}: {refused}", nameof(Godebug));
+            }
+        }
         return this;
     }
 

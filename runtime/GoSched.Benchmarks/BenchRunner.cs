@@ -5,9 +5,9 @@
 // threads), then Repetitions rounds of "gosched, then .NET", each repetition after a full
 // collection. Alternating puts both systems under the same background noise of a shared machine;
 // the figures are medians, and the comparisons are ratios within one call. The Go 1.19 program
-// for the workload (go/run.sh, its own warm-up and 7 repetitions) runs in its own process, with
-// the same GOMAXPROCS, once before and once after the in-process repetitions: its figures pool
-// both runs, so that a change in the machine's load during the call weighs on both sides.
+// for the workload (go/run.sh, its own warm-up and Repetitions repetitions) runs in its own process,
+// with the same GOMAXPROCS, once before and once after the in-process repetitions: its figures pool
+// both runs (2 x Repetitions), so that a change in the machine's load during the call weighs on both sides.
 using System.Diagnostics;
 using System.Reflection;
 using GoSched.Benchmarks.Workloads;

@@ -1,7 +1,9 @@
 // The Go 1.19 reference: go/run.sh builds and runs one program of go/ and prints one JSON line,
 // {"workload":..,"system":"go","gomaxprocs":..,"metric":..,"median":..,"runs":[..], extra fields...}
-// (go/bench/bench.go). It runs after the in-process repetitions, never beside them: the machine
-// has two cores.
+// (go/bench/bench.go). It runs before and after the in-process repetitions, never beside them: the
+// machine has two cores. Each run makes BenchOptions.Reps timed repetitions (after its warm-up),
+// asked for in the environment as GOSCHED_BENCH_REPS (bench.go reads it), so that --reps N gives
+// Go N + N.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -11,6 +13,9 @@ namespace GoSched.Benchmarks;
 internal static class GoReference
 {
     private const string RunScript = "run.sh";
+
+    /// <summary>The environment variable that tells the Go program how many timed repetitions to make.</summary>
+    public const string RepsVariable = "GOSCHED_BENCH_REPS";
     private static readonly string s_relativeDir = Path.Combine("runtime", "GoSched.Benchmarks", "go");
 
     /// <summary>Runs the Go program of the workload, or says in <paramref name="skipped"/> why not.</summary>
@@ -37,6 +42,7 @@ internal static class GoReference
         psi.ArgumentList.Add(Path.Combine(dir, RunScript));
         psi.ArgumentList.Add(w.Name);
         psi.Environment["GOMAXPROCS"] = o.Gomaxprocs.ToString(CultureInfo.InvariantCulture);
+        psi.Environment[RepsVariable] = o.Reps.ToString(CultureInfo.InvariantCulture);
         psi.Environment.Remove("GODEBUG");
 
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash for go/run.sh");

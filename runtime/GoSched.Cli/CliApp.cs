@@ -15,7 +15,7 @@ public static class CliApp
     {
         var root = new RootCommand("GoSched Workbench: Go's goroutine scheduler in C#, run from the command line.");
         root.Subcommands.Add(RunCommand(stdout, stderr));
-        root.Subcommands.Add(WorkloadsCommand(stdout));
+        root.Subcommands.Add(WorkloadsCommand(stdout, stderr));
         root.Subcommands.Add(BenchCommand(stdout, stderr));
         root.Subcommands.Add(NotebookCommand(stdout, stderr));
         return root;
@@ -24,8 +24,8 @@ public static class CliApp
     private static Command BenchCommand(TextWriter stdout, TextWriter stderr)
     {
         var workload = new Argument<string>("workload") { Description = $"benchmark: {string.Join(", ", BenchRunner.Names)}" };
-        var gomaxprocs = new Option<int>("--gomaxprocs") { Description = "Ps for gosched and GOMAXPROCS for Go (default 2)", DefaultValueFactory = _ => 2 };
-        var reps = new Option<int>("--reps") { Description = "timed repetitions of each system (default 7)", DefaultValueFactory = _ => 7 };
+        var gomaxprocs = IntOptions.Create("--gomaxprocs", "Ps for gosched and GOMAXPROCS for Go (default 2)", 2);
+        var reps = IntOptions.Create("--reps", "timed repetitions of each system (default 7)", 7);
         var quick = new Option<bool>("--quick") { Description = "small sizes, one repetition, no Go: checks that it runs" };
         var noGo = new Option<bool>("--no-go") { Description = "skip the Go 1.19 reference" };
         var godebug = new Option<string?>("--godebug") { Description = "further gosched knobs, name=value,..." };
@@ -34,7 +34,7 @@ public static class CliApp
         {
             workload, gomaxprocs, reps, quick, noGo, godebug, json,
         };
-        cmd.SetAction(parse =>
+        cmd.Action = new CheckedAction(stderr, parse =>
         {
             try
             {
@@ -76,7 +76,7 @@ public static class CliApp
         {
             file, outDir, cellTimeout,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.Action = new CheckedAsyncAction(stderr, async (parse, ct) =>
         {
             var limit = TimeSpan.FromMinutes(10);
             if (parse.GetValue(cellTimeout) is { } text)
@@ -89,6 +89,11 @@ public static class CliApp
                 limit = TimeSpan.FromTicks(ns / 100);
             }
             string path = parse.GetValue(file)!;
+            if (Directory.Exists(path))
+            {
+                stderr.WriteLine($"gosched notebook: {path} is a folder, not a notebook");
+                return 1;
+            }
             if (!File.Exists(path))
             {
                 stderr.WriteLine($"gosched notebook: no such file: {path}");
@@ -99,12 +104,24 @@ public static class CliApp
                 stderr.WriteLine($"gosched notebook: {path}: expected a .ipynb notebook");
                 return 1;
             }
+            string output = parse.GetValue(outDir)!;
+            if (string.IsNullOrWhiteSpace(output))
+            {
+                stderr.WriteLine("gosched notebook: --out: expected a folder");
+                return 1;
+            }
             try
             {
-                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit }.RunAsync(path, Path.GetFullPath(parse.GetValue(outDir)!), ct);
+                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit }.RunAsync(path, Path.GetFullPath(output), ct);
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
                 stdout.WriteLine($"{result.CellsRun} cells run; wrote {result.ExecutedNotebook} and {result.Html}");
                 return result.ExitCode;
+            }
+            catch (NotebookException e)
+            {
+                // Says which file or folder and what is wrong with it, in one line.
+                stderr.WriteLine($"gosched notebook: {e.Message}");
+                return 1;
             }
             catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
             {
@@ -118,11 +135,11 @@ public static class CliApp
     private static Command RunCommand(TextWriter stdout, TextWriter stderr)
     {
         var workload = new Argument<string>("workload") { Description = "workload name (see `gosched workloads`)" };
-        var gomaxprocs = new Option<int?>("--gomaxprocs") { Description = "number of Ps (default: CPUs)" };
-        var stealTries = new Option<int?>("--steal-tries") { Description = "stealWork passes (Go: 4; 0 disables stealing)" };
-        var runqSize = new Option<int?>("--runq-size") { Description = "local run-queue slots, a power of two >= 4 (Go: 256)" };
+        var gomaxprocs = IntOptions.Create("--gomaxprocs", "number of Ps (default: CPUs)");
+        var stealTries = IntOptions.Create("--steal-tries", "stealWork passes (Go: 4; 0 disables stealing)");
+        var runqSize = IntOptions.Create("--runq-size", "local run-queue slots, a power of two >= 4 (Go: 256)");
         var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
-        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines every period (e.g. 10ms)" };
+        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines every period: whole milliseconds, 10ms or 10 (as in Go)" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
         var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
@@ -131,7 +148,7 @@ public static class CliApp
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
         };
-        cmd.SetAction(parse =>
+        cmd.Action = new CheckedAction(stderr, parse =>
         {
             try
             {
@@ -141,13 +158,12 @@ public static class CliApp
                 if (parse.GetValue(gomaxprocs) is { } g) cfg = cfg with { Gomaxprocs = g };
                 if (parse.GetValue(stealTries) is { } st) cfg = cfg with { StealTries = st };
                 if (parse.GetValue(runqSize) is { } rq) cfg = cfg with { LocalRunqSize = rq };
-                if (parse.GetValue(schedtrace) is { } stp)
-                    cfg = cfg with { SchedTraceNs = WorkloadParam.ParseDuration(stp) is > 0 and var ns ? ns : throw new ConfigException($"--schedtrace {stp}: expected a period like 10ms") };
+                if (parse.GetValue(schedtrace) is { } stp) cfg = cfg with { SchedTraceNs = SchedTracePeriod(stp) };
                 if (parse.GetValue(scheddetail)) cfg = cfg with { SchedDetail = true };
                 cfg = cfg.Validate();
                 var wargs = ParseArgs(parse.GetValue(argOpt) ?? Array.Empty<string>());
                 TimeSpan? limit = parse.GetValue(timeout) is { } ts
-                    ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) ?? throw new ConfigException($"--timeout {ts}: expected a duration like 30s")) / 100)
+                    ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) is > 0 and var tns ? tns : throw new ConfigException($"--timeout {ts}: expected a positive duration (examples: 30s, 5m)")) / 100)
                     : null;
                 bool asJson = parse.GetValue(json);
                 var result = w.Run(cfg, wargs, limit, asJson ? null : stdout);
@@ -169,10 +185,33 @@ public static class CliApp
         return cmd;
     }
 
-    private static Command WorkloadsCommand(TextWriter stdout)
+    /// <summary>
+    /// The --schedtrace period in ns. As Go's GODEBUG schedtrace: whole milliseconds, so a bare
+    /// number is milliseconds ("10"), and a duration must be a whole number of them ("10ms", "1s";
+    /// not "500us" or "1.5ms"). 0 is off, as in Go.
+    /// </summary>
+    internal static long SchedTracePeriod(string text)
+    {
+        const long maxMs = 3_600_000; // GoConfig's bound: an hour
+        text = text.Trim();
+        long ms;
+        if (text.Length > 0 && text.All(char.IsAsciiDigit))
+            ms = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : long.MaxValue;
+        else if (WorkloadParam.ParseDuration(text) is not { } ns)
+            throw new ConfigException($"--schedtrace {text}: expected a period in whole milliseconds, like 10ms or 10 (as in Go)");
+        else if (ns % 1_000_000 != 0)
+            throw new ConfigException($"--schedtrace {text}: schedtrace periods are whole milliseconds, as in Go (e.g. 1ms, 10ms)");
+        else
+            ms = ns / 1_000_000;
+        if (ms > maxMs)
+            throw new ConfigException($"--schedtrace {text}: must be at most 1h ({maxMs} ms)");
+        return ms * 1_000_000;
+    }
+
+    private static Command WorkloadsCommand(TextWriter stdout, TextWriter stderr)
     {
         var cmd = new Command("workloads", "list the workloads and their parameters");
-        cmd.SetAction(_ =>
+        cmd.Action = new CheckedAction(stderr, _ =>
         {
             foreach (var w in WorkloadCatalog.All)
             {

@@ -248,6 +248,12 @@ internal static class Stw
     {
         Configure = (config, a) => config.StwPeriodNs != 0 ? config
             : (config with { StwPeriodNs = a["period"], StwPauseNs = a["pause"] }).Validate(),
+        // The world is stopped for pause once every period: a pause as long as the period never lets it run.
+        Check = a =>
+        {
+            if (a["pause"] >= a["period"])
+                throw new WorkloadException($"pause={WorkloadParam.FormatDuration(a["pause"])} must be shorter than period={WorkloadParam.FormatDuration(a["period"])}");
+        },
     };
 
     private sealed class Counts { public long Sleeps, Woke; }

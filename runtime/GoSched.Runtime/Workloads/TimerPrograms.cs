@@ -6,11 +6,11 @@ internal static class Timers
 {
     public static readonly Workload Workload = new("timers",
         "`goroutines` goroutines each sleep `sleeps` times for a random duration in [min, max]",
-        Params(), (a, run) => Main(a, run, load: false));
+        Params(), (a, run) => Main(a, run, load: false)) { Check = CheckRange };
 
     public static readonly Workload UnderLoad = new("timers-under-load",
         "the timers workload while GOMAXPROCS CPU-bound goroutines keep every P busy",
-        Params(), (a, run) => Main(a, run, load: true));
+        Params(), (a, run) => Main(a, run, load: true)) { Check = CheckRange };
 
     private static WorkloadParam[] Params() => new WorkloadParam[]
     {
@@ -21,11 +21,17 @@ internal static class Timers
         new("seed", ParamKind.Int, "1", "seed of the sleep durations", 0, long.MaxValue),
     };
 
+    /// <summary>The sleeps are drawn from [min, max]: refused before the run when max is below min.</summary>
+    private static void CheckRange(WorkloadArgs a)
+    {
+        if (a["max"] < a["min"])
+            throw new WorkloadException($"max={WorkloadParam.FormatDuration(a["max"])} is below min={WorkloadParam.FormatDuration(a["min"])}");
+    }
+
     private static async GoTask Main(WorkloadArgs a, WorkloadRun run, bool load)
     {
         int n = a.Int("goroutines"), sleeps = a.Int("sleeps");
         long min = a["min"], max = a["max"];
-        if (max < min) throw new WorkloadException($"max={WorkloadParam.FormatDuration(max)} is below min={WorkloadParam.FormatDuration(min)}");
         var stop = new Chan<bool>();
         var loadDone = new WaitGroup();
         if (load)

@@ -103,6 +103,12 @@ public sealed class Workload
     /// <summary>Knobs a workload sets from its arguments (the stw workload's pause knobs), applied to the run's config.</summary>
     internal Func<GoConfig, WorkloadArgs, GoConfig>? Configure { get; init; }
 
+    /// <summary>
+    /// Rules that tie arguments together (timers: max not below min), checked by <see cref="Bind"/>
+    /// once every value is in its own range; throws <see cref="WorkloadException"/> naming the arguments.
+    /// </summary>
+    internal Action<WorkloadArgs>? Check { get; init; }
+
     /// <summary>Checks and completes the arguments with defaults; throws WorkloadException naming the problem.</summary>
     public WorkloadArgs Bind(IReadOnlyDictionary<string, string>? args)
     {
@@ -116,7 +122,9 @@ public sealed class Workload
                 values[p.Name] = p.Parse(v);
             }
         }
-        return new WorkloadArgs(values);
+        var bound = new WorkloadArgs(values);
+        Check?.Invoke(bound);
+        return bound;
     }
 
     /// <summary>

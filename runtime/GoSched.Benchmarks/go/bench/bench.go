@@ -13,11 +13,20 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 )
 
-// Reps is how many timed repetitions each benchmark makes after one untimed warm-up.
-const Reps = 7
+// Reps is how many timed repetitions each benchmark makes after one untimed warm-up:
+// GOSCHED_BENCH_REPS when set (gosched bench passes its --reps), else 7.
+var Reps = repsFromEnv()
+
+func repsFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv("GOSCHED_BENCH_REPS")); err == nil && n >= 1 {
+		return n
+	}
+	return 7
+}
 
 // Run calls run once to warm up (discarded), then Reps times, and returns the Reps results.
 func Run(run func() float64) []float64 {

@@ -1,0 +1,157 @@
+using System.Text.Json;
+
+namespace GoSched.Cli.Tests;
+
+/// <summary>
+/// Bad command lines and files: one line on stderr that says what to fix, exit code 1, and no .NET
+/// type name, stack trace or help dump.
+/// </summary>
+public sealed class BadInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gosched-cli-bad-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static void AssertOneLineError((int Code, string Out, string Err) r, string expected)
+    {
+        Assert.True(r.Code == 1, $"exit code {r.Code}; stdout: {r.Out}; stderr: {r.Err}");
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got {lines.Length}:\n{r.Err}");
+        Assert.Contains(expected, lines[0]);
+        foreach (var noise in new[] { "System.", "Exception", "Cannot parse", "Unrecognized", "Usage:", "Options:", "Parameter '", "   at " })
+            Assert.DoesNotContain(noise, r.Err);
+    }
+
+    private string Notebook(string name, string contents)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, contents);
+        return path;
+    }
+
+    // 1. JSON that is not an nbformat 4 notebook ran "0 cells" and wrote outputs.
+    [Theory]
+    [InlineData("""{"hello": 1}""")]
+    [InlineData("""{"cells":"x","nbformat":4}""")]
+    [InlineData("""{"cells":[],"nbformat":3,"nbformat_minor":0}""")]
+    [InlineData("""[1, 2]""")]
+    public void JsonThatIsNotANotebookIsRefusedAndNothingIsWritten(string contents)
+    {
+        string nb = Notebook("notnb.ipynb", contents);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        AssertOneLineError(r, $"{nb}: not a Jupyter notebook (nbformat 4 with a cells list expected");
+        Assert.Equal("", r.Out);
+        Assert.False(Directory.Exists(outDir), "an output folder was made for a file that is not a notebook");
+    }
+
+    // 2. Reading and writing errors were .NET's messages.
+    [Fact]
+    public void InvalidJsonSaysWhereAndAnEmptyFileSaysSo()
+    {
+        string bad = Notebook("bad.ipynb", "{\n  nope}");
+        AssertOneLineError(CliTests.Invoke("notebook", bad, "--out", Path.Combine(_dir, "out")), $"{bad} is not valid JSON (line 2, column 3)");
+        string empty = Notebook("empty.ipynb", "");
+        AssertOneLineError(CliTests.Invoke("notebook", empty, "--out", Path.Combine(_dir, "out")), $"{empty} is not valid JSON (the file is empty)");
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+    }
+
+    [Fact]
+    public void AFolderIsNotANotebook()
+    {
+        string folder = Path.Combine(_dir, "folder.ipynb");
+        Directory.CreateDirectory(folder);
+        AssertOneLineError(CliTests.Invoke("notebook", folder), $"{folder} is a folder, not a notebook");
+    }
+
+    [Fact]
+    public void AnOutputFolderThatCannotBeMadeIsNamedWithTheReason()
+    {
+        string nb = Notebook("empty-cells.ipynb", """{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}""");
+        string file = Path.Combine(_dir, "afile");
+        File.WriteAllText(file, "");
+        AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", file), $"cannot create the output folder {file}: a file of that name is in the way");
+        AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", Path.Combine(file, "sub")), $"cannot create the output folder {Path.Combine(file, "sub")}: {file} is a file, not a folder");
+        if (OperatingSystem.IsLinux())
+            AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", "/proc/gosched-nope"), "cannot create the output folder /proc/gosched-nope: no such file or directory");
+    }
+
+    // 3. Numbers the parser could not read and unknown options printed the whole help and a .NET type name.
+    [Theory]
+    [InlineData(new[] { "run", "fanout", "--gomaxprocs", "abc" }, "gosched run: --gomaxprocs abc: not an integer")]
+    [InlineData(new[] { "run", "fanout", "--steal-tries", "1.5" }, "gosched run: --steal-tries 1.5: not an integer")]
+    [InlineData(new[] { "run", "fanout", "--runq-size", "99999999999" }, "gosched run: --runq-size 99999999999: out of range")]
+    [InlineData(new[] { "run", "fanout", "--gomaxprocs" }, "gosched run: --gomaxprocs needs a value")]
+    [InlineData(new[] { "bench", "fanout", "--gomaxprocs", "abc" }, "gosched bench: --gomaxprocs abc: not an integer")]
+    [InlineData(new[] { "bench", "fanout", "--reps", "many" }, "gosched bench: --reps many: not an integer")]
+    [InlineData(new[] { "run", "fanout", "--nosuch" }, "gosched run: unknown option '--nosuch' (see gosched run --help)")]
+    [InlineData(new[] { "bench", "fanout", "--nosuch" }, "gosched bench: unknown option '--nosuch' (see gosched bench --help)")]
+    [InlineData(new[] { "notebook", "x.ipynb", "--nosuch" }, "gosched notebook: unknown option '--nosuch' (see gosched notebook --help)")]
+    [InlineData(new[] { "workloads", "--nosuch" }, "gosched workloads: unknown option '--nosuch' (see gosched workloads --help)")]
+    [InlineData(new[] { "run", "fanout", "extra" }, "gosched run: unexpected argument 'extra' (see gosched run --help)")]
+    [InlineData(new[] { "run" }, "gosched run: missing the workload (see gosched run --help)")]
+    public void BadOptionsGetOneLineAndNoHelp(string[] args, string expected) => AssertOneLineError(CliTests.Invoke(args), expected);
+
+    // 4. bench ran at --gomaxprocs's default 2 although --godebug said gomaxprocs=1.
+    [Fact]
+    public void BenchRefusesGomaxprocsInGodebug()
+    {
+        AssertOneLineError(CliTests.Invoke("bench", "fanout", "--quick", "--godebug", "gomaxprocs=1"), "use --gomaxprocs, not gomaxprocs= in --godebug");
+        AssertOneLineError(CliTests.Invoke("bench", "fanout", "--quick", "--godebug", "stealtries=0,GOMAXPROCS=3", "--gomaxprocs", "3"), "use --gomaxprocs, not gomaxprocs= in --godebug");
+        // run keeps its documented rule: the knob applies, and the option wins when both are given.
+        var (code, stdout, stderr) = CliTests.Invoke("run", "pingpong", "--godebug", "gomaxprocs=1", "--arg", "rounds=100", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(1, JsonDocument.Parse(stdout).RootElement.GetProperty("gomaxprocs").GetInt32());
+        (code, stdout, stderr) = CliTests.Invoke("run", "pingpong", "--godebug", "gomaxprocs=1", "--gomaxprocs", "2", "--arg", "rounds=100", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("gomaxprocs").GetInt32());
+    }
+
+    // 5. The Go reference ran 7 + 7 times whatever --reps said.
+    [Fact]
+    public void GoRepetitionsFollowReps()
+    {
+        var (code, stdout, stderr) = CliTests.Invoke("bench", "pingpong", "--reps", "1", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Single(root.GetProperty("gosched").GetProperty("runs").EnumerateArray());
+        var notes = BenchQuick.Notes(root).ToList();
+        if (root.GetProperty("go").ValueKind == JsonValueKind.Null)
+        {
+            // No Go here: nothing to count, but the report must say why.
+            Assert.Contains(notes, n => n.StartsWith("Go reference skipped", StringComparison.Ordinal) || n.StartsWith("Go reference failed", StringComparison.Ordinal));
+            return;
+        }
+        // One before and one after the in-process repetition (the Go program reads GOSCHED_BENCH_REPS).
+        Assert.Equal(2, root.GetProperty("go").GetProperty("runs").GetArrayLength());
+    }
+
+    // 6. A max below min was a goroutine panic with a stack trace (exit code 2).
+    [Theory]
+    [InlineData("timers", "min=50ms", "max=1ms", "max=1ms is below min=50ms")]
+    [InlineData("timers-under-load", "min=50ms", "max=1ms", "max=1ms is below min=50ms")]
+    [InlineData("stw", "period=10ms", "pause=20ms", "pause=20ms must be shorter than period=10ms")]
+    public void ArgumentsThatContradictEachOtherAreRefusedBeforeTheRun(string workload, string a, string b, string expected) =>
+        AssertOneLineError(CliTests.Invoke("run", workload, "--arg", a, "--arg", b, "--arg", workload == "stw" ? "duration=1ms" : "goroutines=1"), $"gosched run: {expected}");
+
+    // 7. --timeout 0 started the run and timed it out at once.
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0s")]
+    public void TimeoutMustBePositive(string timeout) =>
+        AssertOneLineError(CliTests.Invoke("run", "pingpong", "--timeout", timeout), $"gosched run: --timeout {timeout}: expected a positive duration");
+
+    // 8. Go's schedtrace period is whole milliseconds, and a bare number is milliseconds.
+    [Fact]
+    public void SchedtraceTakesWholeMillisecondsAsInGo()
+    {
+        var (code, stdout, stderr) = CliTests.Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5", "--arg", "rounds=2", "--arg", "unit=100us");
+        Assert.True(code == 0, stderr);
+        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal));
+        Assert.Contains("schedtrace=5", stdout); // the settings line
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "500us"), "gosched run: --schedtrace 500us: schedtrace periods are whole milliseconds, as in Go");
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "1.5ms"), "gosched run: --schedtrace 1.5ms: schedtrace periods are whole milliseconds, as in Go");
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "99999999999999999999"), "gosched run: --schedtrace 99999999999999999999: must be at most 1h");
+    }
+}
