@@ -65,6 +65,10 @@ internal static class RecordingCharts
             series.Add(global);
             bands.AddRange(PauseBands(rec, i, ""));
         }
+        // Colours go to series groups in the order they first appear: P0, P1, ... and the global
+        // queue last, whatever the first run's GOMAXPROCS, so that P1 has the same colour on every
+        // chart (a first run with one P put the global queue's colour on P1 in the next chart).
+        var ordered = series.OrderBy(x => x.Group == GlobalQueue ? int.MaxValue : int.Parse(x.Group.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         return new ChartSpec
         {
             Title = "Run-queue depth per P and global queue" + PauseNote(bands),
@@ -72,7 +76,7 @@ internal static class RecordingCharts
             YTitle = "goroutines",
             PanelTitles = panels,
             Columns = 2,
-            Series = series.ToArray(),
+            Series = ordered,
             Bands = bands.ToArray(),
         };
     }
