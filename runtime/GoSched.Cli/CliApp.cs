@@ -270,6 +270,9 @@ public static class Summary
             rec.TimerLatenessMs(99.9), h.GetMaxValue() / 1e6, maxHeap, rec.ClearedDeletedTimers);
     }
 
+    /// <summary>snake_case throughout: the records inside (per-P counters, timer figures) as the top-level keys.</summary>
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     public static string Json(string workload, RunResult r) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["workload"] = workload,
@@ -285,5 +288,5 @@ public static class Summary
         ["per_p"] = r.Recording.Counters,
         ["timers"] = TimerFigures(r),
         ["error"] = r.Error?.Message,
-    });
+    }, s_json);
 }

@@ -36,6 +36,10 @@ public class CliTests
         Assert.True(root.GetProperty("wall_ms").GetDouble() > 0);
         Assert.True(root.TryGetProperty("steals", out _));
         Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
+        // One P per entry, in snake_case like every other key; the schedticks add up to something.
+        var perP = root.GetProperty("per_p").EnumerateArray().ToArray();
+        Assert.Equal(2, perP.Length);
+        Assert.True(perP.Sum(p => p.GetProperty("sched_ticks").GetInt64()) > 0);
     }
 
     [Fact]
