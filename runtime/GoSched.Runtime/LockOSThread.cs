@@ -89,9 +89,16 @@ public sealed partial class GoRuntime
     /// </summary>
     private void MExitLocked(M mp)
     {
-        P pp = ReleaseP(mp);
-        using (_sched.Lock.EnterScope()) _sched.NmFreed++;
-        HandoffP(pp);
+        // Release the P.
+        HandoffP(ReleaseP(mp));
+        // Invoke the deadlock detector. This must happen after handoffp because it may have
+        // started a new M to take our P's work (mexit); if this M was the last one running, no
+        // other would ever notice that every goroutine left is blocked.
+        using (_sched.Lock.EnterScope())
+        {
+            _sched.NmFreed++;
+            CheckDead();
+        }
     }
 }
 

@@ -176,6 +176,10 @@ public sealed partial class GoRuntime
             if (StopPIfWaiting(pp, PStatus.Idle)) return; // the world is stopping: this P stops here
             RunSafePointFnLocked(pp);
             if (_sched.RunqSize != 0) goto start;
+            // If this is the last running P and nobody is polling the network, wake another M
+            // to poll it: a goroutine waiting on a socket would otherwise wait for the next M
+            // to pass through findRunnable (sysmon sleeps while every P is idle).
+            if (_sched.NPIdle == _gomaxprocs - 1 && Interlocked.Read(ref _sched.LastPoll) != 0) goto start;
             when = NoBarrierWakeTime(pp);
             PIdlePut(pp);
         }

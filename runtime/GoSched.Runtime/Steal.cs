@@ -41,7 +41,11 @@ internal sealed class RandomOrder
 
     public uint Count => _count;
 
-    public Enum Start(uint i) => new(_count, i % _count, _coprimes[i % (uint)_coprimes.Length]);
+    /// <summary>
+    /// The order for random number i: start at i mod count, stride from the next digits of i (i / count),
+    /// so start and stride vary independently. Mirrors randomOrder.start.
+    /// </summary>
+    public Enum Start(uint i) => new(_count, i % _count, _coprimes[i / _count % (uint)_coprimes.Length]);
 
     private static uint Gcd(uint a, uint b) { while (b != 0) (a, b) = (b, a % b); return a; }
 

@@ -73,10 +73,15 @@ public sealed partial class GoRuntime
                     {
                         long next = TimeSleepUntil();
                         long sleep = next == MaxWhen ? 60_000_000_000L : Math.Max(0, next - now);
-                        if (sleep > 0) _sysmonNote.TSleep(sleep);
+                        bool syscallWake = sleep > 0 && _sysmonNote.TSleep(sleep);
                         _sysmonNote.Consume();
-                        idle = 0;
-                        delay = 20;
+                        // Only a wake-up for work (a syscall, startm) restarts the fast polling,
+                        // as in Go; a timer's expiry keeps the backed-off delay.
+                        if (syscallWake)
+                        {
+                            idle = 0;
+                            delay = 20;
+                        }
                     }
                     Volatile.Write(ref _sysmonWait, 0);
                     // Go falls through to the network poll and retake with a fresh now: a wake-up

@@ -142,6 +142,25 @@ public class InvariantTests
         Assert.Same(rt.AllP[0], CallPrivate(rt, "ReleaseP", m0)); // the legal way back
     }
 
+    /// <summary>
+    /// handoffp: the last running P, handed off while nobody polls the network, goes to a new M
+    /// (which will poll) rather than to the idle list; otherwise a goroutine waiting on a socket
+    /// sleeps until some M next passes through findRunnable (sysmon sleeps while every P is idle).
+    /// </summary>
+    [Fact]
+    public void HandoffpOfTheLastRunningPStartsAnMWhenNobodyPolls()
+    {
+        using var rt = NewRuntime();
+        rt.Start();
+        P pp;
+        using (rt.SchedState.Lock.EnterScope()) pp = (P)CallPrivate(rt, "PIdleGet")!;
+        Assert.Equal(1, rt.SchedState.NPIdle); // pp is the only P not idle
+        Assert.NotEqual(0, Interlocked.Read(ref rt.SchedState.LastPoll)); // and nobody is in the poller
+        Assert.Equal(0, Interlocked.Read(ref rt.SchedState.MNext));
+        CallPrivate(rt, "HandoffP", pp);
+        Assert.Equal(1, Interlocked.Read(ref rt.SchedState.MNext)); // an M was started for it
+    }
+
     [Fact]
     public void PidleputOfAPWithWorkThrows()
     {

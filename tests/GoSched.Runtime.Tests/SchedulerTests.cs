@@ -613,4 +613,49 @@ public class LockOSThreadTests
             await new Chan<int>().Recv();
         }
     }
+
+    /// <summary>
+    /// A goroutine that exits while locked takes its M with it; if that M was the last one
+    /// running, its exit must run the deadlock detector (Go's mexit calls checkdead after handoffp),
+    /// or a program whose other goroutines are all blocked hangs instead of reporting the deadlock.
+    /// </summary>
+    [Fact]
+    public void ALockedGoroutineExitingLastStillFindsTheDeadlock()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        Assert.IsType<DeadlockException>(r.Error);
+
+        static async GoTask Main()
+        {
+            LockAndExit();
+            await new Chan<int>().Recv();
+        }
+
+        static async GoTask LockAndExit()
+        {
+            await Go.Sleep(TimeSpan.FromMilliseconds(50)); // main is blocked by then
+            Go.LockOSThread();
+        }
+    }
+
+    /// <summary>
+    /// stealWork's victim orders: the start and the stride come from different digits of the random
+    /// number (randomOrder.start), so with 8 Ps there are 8 starts x 4 strides = 32 orders, not 8.
+    /// </summary>
+    [Fact]
+    public void StealOrdersCombineEveryStartWithEveryStride()
+    {
+        var order = new RandomOrder(8);
+        var rng = new Random(1);
+        var seen = new HashSet<string>();
+        for (int k = 0; k < 20_000; k++)
+        {
+            var visited = new List<uint>();
+            for (var e = order.Start((uint)rng.NextInt64(0, uint.MaxValue)); !e.Done; e.Next()) visited.Add(e.Position);
+            Assert.Equal(Enumerable.Range(0, 8).Select(i => (uint)i), visited.Order()); // every P once
+            seen.Add(string.Join(",", visited));
+        }
+        Assert.Equal(32, seen.Count);
+    }
 }
