@@ -81,7 +81,10 @@ public sealed record GoConfig
         if (StealTries < 0 || StealTries > 64) throw new ConfigException($"stealtries={StealTries}: must be between 0 and 64");
         if (LocalRunqSize < 4 || LocalRunqSize > (1 << 20) || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
             throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and 1048576");
-        if (GlobalRunqCheckInterval < 1 || GlobalRunqCheckInterval > 1 << 20) throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be between 1 and 1048576");
+        // 1 would take the global queue first on every round: goroutines preempted onto it would
+        // starve every local queue forever (a run with CPU-bound goroutines never ends).
+        if (GlobalRunqCheckInterval < 2 || GlobalRunqCheckInterval > 1 << 20)
+            throw new ConfigException($"globalrunqcheck={GlobalRunqCheckInterval}: must be between 2 and 1048576 (with 1 the global queue starves the local queues)");
         if (ForcePreemptNs < 10_000 || ForcePreemptNs > MaxForcePreemptNs)
             throw new ConfigException($"forcepreemptns={ForcePreemptNs}: must be between 10000 (10 µs) and {MaxForcePreemptNs} (1 h)");
         if (SamplePeriodNs != 0 && (SamplePeriodNs < 100_000 || SamplePeriodNs > MaxSamplePeriodUs * 1000))

@@ -136,6 +136,7 @@ public sealed partial class GoRuntime : IDisposable
     /// </summary>
     public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        if (_stopped) throw new InvalidOperationException("this runtime has run and stopped; a runtime runs once: make a new GoRuntime for the next run");
         if (_started) throw new InvalidOperationException("Run starts the runtime itself; use Go() on a started runtime");
         Start();
         var previous = t_spawnTarget;

@@ -30,7 +30,8 @@ public class ConfigTests
     [InlineData("forcepreemptns=99999999999999999", "between 10000 (10 µs) and 3600000000000 (1 h)")]
     [InlineData("schedtrace=-99999999999999999", "must be at most 3600000")]
     [InlineData("stwperiodms=99999999999999", "must be at most 3600000")]
-    [InlineData("globalrunqcheck=2000000", "between 1 and 1048576")]
+    [InlineData("globalrunqcheck=2000000", "between 2 and 1048576")]
+    [InlineData("globalrunqcheck=1", "globalrunqcheck=1: must be between 2 and 1048576 (with 1 the global queue starves the local queues)")]
     public void ParseRejectsBadInputWithAClearMessage(string godebug, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => GoConfig.Parse(godebug));

@@ -349,6 +349,9 @@ public class ProcresizeTests
         var r = rt.Run(() => ReadsGomaxprocs(), TimeSpan.FromSeconds(30));
         Assert.Null(r.Error);
         Assert.Throws<InvalidOperationException>(() => rt.SetGomaxprocs(1));
+        // A runtime runs once, and says so.
+        var again = Assert.Throws<InvalidOperationException>(() => rt.Run(() => ReadsGomaxprocs()));
+        Assert.Contains("a runtime runs once: make a new GoRuntime", again.Message);
     }
 
     private static async GoTask ReadsGomaxprocs()

@@ -28,9 +28,9 @@ public class RandomizedConservationTests
     {
         // Some seeds also preempt Go.Work after 20 µs and check the global queue every other tick,
         // so the preemption and fairness paths take their share of the randomised schedule. (Not
-        // every tick: with globalrunqcheck=1 the global queue always goes first, so at GOMAXPROCS=1
-        // a goroutine polling with select-default and Gosched starves the local queue for good,
-        // in Go's algorithm as in ours.)
+        // every tick: with globalrunqcheck=1, which the config refuses, the global queue would always
+        // go first, so at GOMAXPROCS=1 a goroutine polling with select-default and Gosched would
+        // starve the local queue for good, in Go's algorithm as in ours.)
         string knobs = $"gomaxprocs={procs},runqsize=4,randomizescheduler=1,seed={seed},sampleperiodus=0"
             + (seed % 2 == 0 ? ",forcepreemptns=20000" : "")
             + (seed % 3 == 0 ? ",globalrunqcheck=2" : "");

@@ -142,7 +142,7 @@ internal sealed class GoSchedSession
         _kernel.AddDirective<GoSchedPlot>(subcommand[GoSchedDirective.Plot], (c, ctx) => Guard(c, ctx, async (p, x) =>
         {
             await CollectBackgroundAsync(x, wait: false); // a background run that ended can be plotted
-            if (_background is { } bg)
+            if (_background is { } bg && !Split(p.Runs).Contains(bg.Name))
                 x.DisplayAs($"The run `{bg.Name}` ({bg.Workload}) is still going on in the background and is not plotted: " +
                     $"`{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it.", MarkdownMimeType);
             await PlotAsync(p, x);
