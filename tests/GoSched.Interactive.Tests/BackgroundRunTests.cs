@@ -56,17 +56,8 @@ public class BackgroundRunTests : KernelTestBase
     }
 }
 
-/// <summary>
-/// Tests that count the process's gosched threads: no other test may run a runtime meanwhile.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ThreadCountingCollection
-{
-    public const string Name = "counts gosched threads";
-}
-
 /// <summary>The same on the real runtime: a stw run in the background resized to 1 P.</summary>
-[Collection(ThreadCountingCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
 {
     private protected override IGoSchedBackend UseBackend() => new RuntimeBackend();

@@ -6,6 +6,7 @@ using Microsoft.DotNet.Interactive.CSharp;
 namespace GoSched.Interactive.Tests;
 
 /// <summary>The renderer's load context, and XPlot charts written in a cell.</summary>
+[Collection(AloneCollection.Name)] // relies on the XPlot formatter the extension registers
 public class ChartHostTests : KernelTestBase
 {
     [Fact]

@@ -80,3 +80,15 @@ public abstract class KernelTestBase : IAsyncLifetime, IDisposable
         return await Task.FromResult(value);
     }
 }
+
+/// <summary>
+/// Tests that must run with no other test at once: those that count the process's gosched threads
+/// (no other test may run a runtime meanwhile) and those that rely on the formatters the extension
+/// registers (every other kernel test resets the process-wide formatters when it ends).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection
+{
+    public const string Name = "runs alone";
+}
+
