@@ -114,6 +114,7 @@ public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
         string table = Assert.Single(Displayed(config, Html));
         Assert.Contains("--godebug schedtrace=", table);
         Assert.Contains("20000000", table);
+        Assert.DoesNotContain("--godebug stwperiodms=", table); // left at its default: not listed
         var run = await SucceedsAsync("#!gosched run fanout --arg rounds=2 --name st");
         string trace = Assert.Single(Displayed(run, "text/plain"), t => t.StartsWith("SCHED ", StringComparison.Ordinal));
         Assert.Contains("gomaxprocs=2 idleprocs=", trace);

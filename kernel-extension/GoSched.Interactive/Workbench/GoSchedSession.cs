@@ -283,10 +283,12 @@ internal sealed class GoSchedSession
             "stwpauseus" => (c.StwPauseNs / 1000).ToString(CultureInfo.InvariantCulture),
             _ => throw new ArgumentOutOfRangeException(nameof(knob), knob, "no such knob"),
         };
-        // Every knob, so that one set through --godebug only is seen too.
+        // The knobs with options of their own, then those set only through --godebug when they
+        // differ from Go's default (so that they are seen, without lengthening every table).
         var rows = GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToList();
         foreach (string knob in GoConfig.KnobNames.Where(n => GoSchedDirective.Knobs.All(k => k.Knob != n)))
-            rows.Add(new KnobRow(knob, $"--godebug {knob}=", Show(Config, knob), Show(defaults, knob)));
+            if (Show(Config, knob) != Show(defaults, knob))
+                rows.Add(new KnobRow(knob, $"--godebug {knob}=", Show(Config, knob), Show(defaults, knob)));
         return rows;
     }
 
