@@ -192,7 +192,7 @@ public static class CliApp
     /// </summary>
     internal static long SchedTracePeriod(string text)
     {
-        const long maxMs = 3_600_000; // GoConfig's bound: an hour
+        const long maxMs = GoConfig.MaxSchedTraceMs;
         text = text.Trim();
         long ms;
         if (text.Length > 0 && text.All(char.IsAsciiDigit))

@@ -136,31 +136,50 @@ public sealed record GoConfig
         _ => throw new ConfigException($"unknown knob '{name}' (knobs: {string.Join(", ", s_knobs)})"),
     };
 
+    /// <summary>
+    /// One knob's value as <see cref="With(string, string)"/> takes it, in the knob's own unit
+    /// (sampleperiodus in µs, schedtrace and stwperiodms in ms, booleans as 0 or 1).
+    /// </summary>
+    public string ValueOf(string knob) => knob.ToLowerInvariant() switch
+    {
+        "gomaxprocs" => Num(Gomaxprocs),
+        "stealtries" => Num(StealTries),
+        "runqsize" => Num(LocalRunqSize),
+        "globalrunqcheck" => Num(GlobalRunqCheckInterval),
+        "runnext" => Flag(RunNext),
+        "randomizescheduler" => Flag(RandomizeScheduler),
+        "seed" => Seed.ToString(CultureInfo.InvariantCulture),
+        "forcepreemptns" => Num(ForcePreemptNs),
+        "sampleperiodus" => Num(SamplePeriodNs / 1000),
+        "schedtrace" => Num(SchedTraceNs / 1_000_000),
+        "scheddetail" => Flag(SchedDetail),
+        "timerclear" => Flag(TimerClearDeleted),
+        "timerclearratio" => Num(TimerClearDeletedRatio),
+        "verifytimers" => Flag(TimerCheckHeap),
+        "stwpauseus" => Num(StwPauseNs / 1000),
+        "stwperiodms" => Num(StwPeriodNs / 1_000_000),
+        _ => throw new ConfigException($"unknown knob '{knob}' (knobs: {string.Join(", ", s_knobs)})"),
+    };
+
+    private static string Num(long v) => v.ToString(CultureInfo.InvariantCulture);
+    private static string Flag(bool v) => v ? "1" : "0";
+
     /// <summary>The knobs that differ from Go's defaults, plus gomaxprocs, in GODEBUG form.</summary>
     public override string ToString()
     {
         var d = new GoConfig();
         var sb = new StringBuilder($"gomaxprocs={Gomaxprocs}");
-        void Add(bool differs, string s) { if (differs) sb.Append(',').Append(s); }
-        Add(StealTries != d.StealTries, $"stealtries={StealTries}");
-        Add(LocalRunqSize != d.LocalRunqSize, $"runqsize={LocalRunqSize}");
-        Add(GlobalRunqCheckInterval != d.GlobalRunqCheckInterval, $"globalrunqcheck={GlobalRunqCheckInterval}");
-        Add(RunNext != d.RunNext, $"runnext={(RunNext ? 1 : 0)}");
-        Add(RandomizeScheduler, "randomizescheduler=1");
-        Add(Seed != 0, $"seed={Seed}");
-        Add(ForcePreemptNs != d.ForcePreemptNs, $"forcepreemptns={ForcePreemptNs}");
-        Add(SamplePeriodNs != d.SamplePeriodNs, $"sampleperiodus={SamplePeriodNs / 1000}");
-        Add(SchedTraceNs != 0, $"schedtrace={SchedTraceNs / 1_000_000}");
-        Add(SchedDetail, "scheddetail=1");
-        Add(!TimerClearDeleted, "timerclear=0");
-        Add(TimerClearDeletedRatio != d.TimerClearDeletedRatio, $"timerclearratio={TimerClearDeletedRatio}");
-        Add(TimerCheckHeap, "verifytimers=1");
-        Add(StwPauseNs != 0, $"stwpauseus={StwPauseNs / 1000}");
-        Add(StwPeriodNs != 0, $"stwperiodms={StwPeriodNs / 1_000_000}");
+        foreach (string knob in s_knobs.Skip(1)) // gomaxprocs is always there, first
+        {
+            string v = ValueOf(knob);
+            if (v != d.ValueOf(knob)) sb.Append(',').Append(knob).Append('=').Append(v);
+        }
         return sb.ToString();
     }
 
-    private const long MaxSamplePeriodUs = 10_000_000, MaxSchedTraceMs = 3_600_000, MaxStwPeriodMs = 3_600_000, MaxStwPauseUs = 10_000_000;
+    /// <summary>The longest schedtrace period, in ms (an hour).</summary>
+    public const long MaxSchedTraceMs = 3_600_000;
+    private const long MaxSamplePeriodUs = 10_000_000, MaxStwPeriodMs = 3_600_000, MaxStwPauseUs = 10_000_000;
     private const long MaxForcePreemptNs = 3_600_000_000_000;
 
     /// <summary>

@@ -263,32 +263,12 @@ internal sealed class GoSchedSession
     private IReadOnlyList<KnobRow> KnobRows()
     {
         var defaults = new GoConfig();
-        string Show(GoConfig c, string knob) => knob switch
-        {
-            "gomaxprocs" => c.Gomaxprocs.ToString(CultureInfo.InvariantCulture),
-            "stealtries" => c.StealTries.ToString(CultureInfo.InvariantCulture),
-            "runqsize" => c.LocalRunqSize.ToString(CultureInfo.InvariantCulture),
-            "globalrunqcheck" => c.GlobalRunqCheckInterval.ToString(CultureInfo.InvariantCulture),
-            "runnext" => c.RunNext ? "1" : "0",
-            "randomizescheduler" => c.RandomizeScheduler ? "1" : "0",
-            "seed" => c.Seed.ToString(CultureInfo.InvariantCulture),
-            "sampleperiodus" => (c.SamplePeriodNs / 1000).ToString(CultureInfo.InvariantCulture),
-            "timerclear" => c.TimerClearDeleted ? "1" : "0",
-            "timerclearratio" => c.TimerClearDeletedRatio.ToString(CultureInfo.InvariantCulture),
-            "forcepreemptns" => c.ForcePreemptNs.ToString(CultureInfo.InvariantCulture),
-            "schedtrace" => (c.SchedTraceNs / 1_000_000).ToString(CultureInfo.InvariantCulture),
-            "scheddetail" => c.SchedDetail ? "1" : "0",
-            "verifytimers" => c.TimerCheckHeap ? "1" : "0",
-            "stwperiodms" => (c.StwPeriodNs / 1_000_000).ToString(CultureInfo.InvariantCulture),
-            "stwpauseus" => (c.StwPauseNs / 1000).ToString(CultureInfo.InvariantCulture),
-            _ => throw new ArgumentOutOfRangeException(nameof(knob), knob, "no such knob"),
-        };
         // The knobs with options of their own, then those set only through --godebug when they
         // differ from Go's default (so that they are seen, without lengthening every table).
-        var rows = GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Show(Config, k.Knob), Show(defaults, k.Knob))).ToList();
+        var rows = GoSchedDirective.Knobs.Select(k => new KnobRow(k.Knob, k.Option, Config.ValueOf(k.Knob), defaults.ValueOf(k.Knob))).ToList();
         foreach (string knob in GoConfig.KnobNames.Where(n => GoSchedDirective.Knobs.All(k => k.Knob != n)))
-            if (Show(Config, knob) != Show(defaults, knob))
-                rows.Add(new KnobRow(knob, $"--godebug {knob}=", Show(Config, knob), Show(defaults, knob)));
+            if (Config.ValueOf(knob) != defaults.ValueOf(knob))
+                rows.Add(new KnobRow(knob, $"--godebug {knob}=", Config.ValueOf(knob), defaults.ValueOf(knob)));
         return rows;
     }
 
