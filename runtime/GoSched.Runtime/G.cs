@@ -62,7 +62,7 @@ internal sealed class G
     /// <summary>Goroutine id (goid); reassigned on reuse from the free list.</summary>
     public long Goid;
 
-    /// <summary>GStatus as an int for Interlocked; moved only by GoRuntime.CasGStatus.</summary>
+    /// <summary>GStatus as an int; moved only by GoRuntime.CasGStatus (a checked release store, see there), read by anyone.</summary>
     public int AtomicStatus = (int)GStatus.Idle;
 
     public GStatus Status => (GStatus)Volatile.Read(ref AtomicStatus);

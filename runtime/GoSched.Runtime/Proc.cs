@@ -471,10 +471,23 @@ public sealed partial class GoRuntime
     /// <summary>
     /// The one gate for G status changes: an illegal move throws. Mirrors runtime.casgstatus.
     /// </summary>
+    /// <remarks>
+    /// Differs from Go: a checked store, not a compare-and-swap. Go's casgstatus must CAS because
+    /// the garbage collector sets the _Gscan bit on a G in any status, concurrently with its owner;
+    /// nothing here scans goroutines, so every legal move is made by the G's one owner of the
+    /// moment (the table on GStatus: the M running it, the M that dequeued it, the waker that won
+    /// its sudog under a lock or the select's selectDone CAS), and the queue or lock that handed it
+    /// over already orders it. Readers of the status (sampler, schedtrace, checkdead) only read.
+    /// The store is a release, so whoever next takes the G through that queue or lock sees it. A
+    /// hop through a channel moves three statuses; as lock cmpxchg they were three full fences
+    /// (about 10 ns each here) for nothing. The check still throws on a move from the wrong status:
+    /// a G readied twice, or run while running, fails here as it did with the CAS.
+    /// </remarks>
     internal static void CasGStatus(G gp, GStatus oldval, GStatus newval)
     {
-        if (Interlocked.CompareExchange(ref gp.AtomicStatus, (int)newval, (int)oldval) != (int)oldval)
+        if (Volatile.Read(ref gp.AtomicStatus) != (int)oldval)
             Throw($"casgstatus: goroutine {gp.Goid} from {oldval} to {newval}, but status is {gp.Status}");
+        Volatile.Write(ref gp.AtomicStatus, (int)newval);
         // The stop-the-world invariant (StopTheWorld.cs): nothing starts running while the world is stopped.
         if (newval == GStatus.Running && gp.Runtime.WorldStopped)
             Throw($"casgstatus: goroutine {gp.Goid} starts running while the world is stopped");
