@@ -368,7 +368,13 @@ public sealed partial class GoRuntime
         unlock?.ParkUnlock();
     }
 
-    /// <summary>Puts gp on the global queue and schedules. Mirrors runtime.goschedImpl (gosched_m / gopreempt_m).</summary>
+    /// <summary>
+    /// Puts gp on the global queue and schedules. Mirrors runtime.goschedImpl (gosched_m /
+    /// gopreempt_m) of Go 1.19, which wakes no P: this M goes straight back to schedule and finds
+    /// gp there itself if nothing else is runnable, so a goroutine looping on Gosched beside an
+    /// idle P leaves it idle (schedtrace idleprocs=1), as in Go 1.19. (Later Go calls wakep here;
+    /// the seed has no goschedImpl, so Go 1.19 decides.)
+    /// </summary>
     private void GoschedM(M mp, G gp, bool preempted)
     {
         CasGStatus(gp, GStatus.Running, GStatus.Runnable);
@@ -376,7 +382,6 @@ public sealed partial class GoRuntime
         gp.RunnableSince = 0;
         using (_sched.Lock.EnterScope()) GlobRunqPut(gp);
         if (preempted) mp.P!.Counters.Preempts++;
-        WakeP();
     }
 
     /// <summary>Finishes a goroutine: to Dead, onto the P's free list with its body kept. Mirrors runtime.goexit0.</summary>
@@ -480,8 +485,11 @@ public sealed partial class GoRuntime
     /// over already orders it. Readers of the status (sampler, schedtrace, checkdead) only read.
     /// The store is a release, so whoever next takes the G through that queue or lock sees it. A
     /// hop through a channel moves three statuses; as lock cmpxchg they were three full fences
-    /// (about 10 ns each here) for nothing. The check still throws on a move from the wrong status:
-    /// a G readied twice, or run while running, fails here as it did with the CAS.
+    /// (about 10 ns each here) for nothing. The check still throws on a move from the wrong status
+    /// (a G readied twice one after the other, run while running, exited twice). What it no longer
+    /// catches is two owners racing on one move (two wakers both reading Waiting): that would be a
+    /// broken hand-off upstream, and it shows as a goroutine run twice, which the conservation
+    /// tests count.
     /// </remarks>
     internal static void CasGStatus(G gp, GStatus oldval, GStatus newval)
     {

@@ -305,6 +305,28 @@ public class SchedulerTests
             wg.Done();
         }
     }
+
+    /// <summary>
+    /// Go 1.19's goschedImpl puts the goroutine on the global queue and calls schedule, waking no
+    /// P: the same M takes it back, and an idle P stays idle (schedtrace idleprocs=1 in real Go).
+    /// </summary>
+    [Fact]
+    public void GoschedBesideAnIdlePWakesNoM()
+    {
+        const int yields = 20_000;
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        // The goroutine never left the P it started on: the other P scheduled (almost) nothing.
+        // With a wakep in Gosched, a spinning M on the idle P took the goroutine off the global
+        // queue about every other time (measured: 9,999 and 10,002 schedticks).
+        long idleTicks = r.Recording.Counters.Min(c => c.SchedTicks);
+        Assert.True(idleTicks < yields / 100, $"the idle P ran {idleTicks} of {yields} Goscheds: " + string.Join(" | ", r.Recording.Counters));
+
+        static async GoTask Main()
+        {
+            for (int i = 0; i < yields; i++) await Go.Gosched();
+        }
+    }
 }
 
 public class CancellationTests
