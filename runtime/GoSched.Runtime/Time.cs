@@ -34,7 +34,11 @@ public sealed class GoTimer
     /// <summary>Stops the timer. True if the call stopped it; false if it had already fired or been stopped. Callable from anywhere.</summary>
     public bool Stop() => _rt.DelTimer(R);
 
-    /// <summary>Changes the timer to fire after d. True if it had been active. Call inside a goroutine, after Stop or once fired (as in Go).</summary>
+    /// <summary>
+    /// Changes the timer to fire after d. True if it had been active. Call after Stop or once fired
+    /// (as in Go), inside a goroutine: a fired or stopped timer goes onto the goroutine's P, so
+    /// outside one that is a GoUsageException, and the timer stays as it was.
+    /// </summary>
     public bool Reset(TimeSpan d) => _rt.ModTimer(R, Go.When(d.Ticks * 100), R.Period, R.F, R.Arg, R.Seq);
 }
 

@@ -183,4 +183,44 @@ public class TimerTests
             }
         }
     }
+
+    /// <summary>
+    /// Reset of a fired timer from outside any goroutine (a .NET task here; a notebook cell alike)
+    /// is a usage error, and it must leave the timer intact: Stop afterwards returns false at once,
+    /// and a Reset inside a goroutine re-arms it. (modtimer used to CAS the timer to Modifying
+    /// before looking for a P, throw, and leave it there: Stop then yielded forever.)
+    /// </summary>
+    [Fact]
+    public void ResetOfAFiredTimerOutsideAGoroutineFailsAndLeavesTheTimerIntact()
+    {
+        Exception? resetError = null;
+        bool? stopped = null;
+        bool fired = false;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.IsType<GoUsageException>(resetError);
+        Assert.Contains("inside a goroutine", resetError!.Message);
+        Assert.False(stopped);
+        Assert.True(fired);
+
+        async GoTask Main()
+        {
+            var t = Go.NewTimer(TimeSpan.FromMilliseconds(1));
+            await t.C!.Recv(); // fired: the timer is off every heap
+            await Go.Await(Task.Run(() =>
+            {
+                try { t.Reset(TimeSpan.FromMilliseconds(1)); }
+                catch (Exception e) { resetError = e; }
+            }));
+            // Stop from another thread, bounded: a timer left in Modifying makes it spin forever.
+            var stop = Task.Run(() => t.Stop());
+            if (!stop.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException("Stop after a failed Reset did not return");
+            stopped = stop.Result;
+            t.Reset(TimeSpan.FromMilliseconds(1));
+            var sel = Go.Select();
+            var c = sel.Recv(t.C!);
+            sel.Recv(Go.After(TimeSpan.FromSeconds(10)));
+            fired = await sel == c.Index;
+        }
+    }
 }
