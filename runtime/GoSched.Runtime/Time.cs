@@ -103,7 +103,13 @@ public static partial class Go
     /// <summary>time.After: the channel of a new timer.</summary>
     public static Chan<long> After(TimeSpan d) => NewTimer(d).C!;
 
-    /// <summary>time.AfterFunc: after d, starts <paramref name="f"/> in its own goroutine.</summary>
+    /// <summary>
+    /// time.AfterFunc: after d, calls <paramref name="f"/> in a goroutine of its own, so all of f is
+    /// goroutine code (Go.Goid, channel operations; an exception is that goroutine's panic). The
+    /// returned timer's Stop keeps f from starting; it does not wait for f.
+    /// Differs from Go: f returns a GoTask, so when f is an async lambda or method its body is a
+    /// second goroutine, started by the first (calling an async GoTask method is `go`).
+    /// </summary>
     public static GoTimer AfterFunc(TimeSpan d, Func<GoTask> f)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -128,8 +134,13 @@ public static partial class Go
     /// <summary>sendTime: a non-blocking send of the current time (runs on the M running timers).</summary>
     private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).TrySend(Clock.Nanotime());
 
-    /// <summary>goFunc: `go f()` from the M running timers.</summary>
-    private static readonly Action<object?, long> s_goFunc = static (arg, _) => ((Func<GoTask>)arg!)();
+    /// <summary>goFunc: `go f()` from the M running timers; f itself runs in the new goroutine, never on that M.</summary>
+    private static readonly Action<object?, long> s_goFunc = static (arg, _) => GoFunc((Func<GoTask>)arg!);
+
+#pragma warning disable CS1998 // no await: the goroutine's whole body is the call of f
+    /// <summary>The goroutine AfterFunc starts: calls f. Mirrors time.goFunc (`go arg.(func())()`).</summary>
+    private static async GoTask GoFunc(Func<GoTask> f) => f();
+#pragma warning restore CS1998
 
     /// <summary>goroutineReady: readies the sleeping goroutine.</summary>
     internal static readonly Action<object?, long> s_goroutineReady = static (arg, _) =>

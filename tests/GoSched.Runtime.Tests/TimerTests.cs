@@ -223,4 +223,57 @@ public class TimerTests
             fired = await sel == c.Index;
         }
     }
+
+    /// <summary>
+    /// All of AfterFunc's f is goroutine code (time.AfterFunc's goFunc is `go f()`): a lambda that
+    /// reads Go.Goid before returning a goroutine runs in a goroutine of its own, not on the M
+    /// running timers (where Go.Goid used to be a GoUsageException that stopped the runtime).
+    /// </summary>
+    [Fact]
+    public void AfterFuncRunsAllOfItsFunctionInAGoroutine()
+    {
+        long mainGoid = 0, funcGoid = 0, bodyGoid = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.NotEqual(0, funcGoid);
+        Assert.NotEqual(mainGoid, funcGoid);
+        Assert.NotEqual(0, bodyGoid);
+
+        async GoTask Main()
+        {
+            mainGoid = Go.Goid;
+            var done = new Chan<bool>();
+            Go.AfterFunc(TimeSpan.FromMilliseconds(1), () =>
+            {
+                funcGoid = Go.Goid;
+                return Signal(done);
+            });
+            var sel = Go.Select();
+            var d = sel.Recv(done);
+            sel.Recv(Go.After(TimeSpan.FromSeconds(10)));
+            if (await sel != d.Index) throw new TimeoutException("AfterFunc's function did not run");
+        }
+
+        async GoTask Signal(Chan<bool> done)
+        {
+            bodyGoid = Go.Goid;
+            await done.Send(true);
+        }
+    }
+
+    /// <summary>An exception thrown by AfterFunc's f is a panic of f's goroutine, as in Go, not a runtime invariant failure on the timer's M.</summary>
+    [Fact]
+    public void AnExceptionInAfterFuncsFunctionIsAGoroutinePanic()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var panic = Assert.IsType<GoroutinePanicException>(r.Error);
+        Assert.IsType<ArithmeticException>(panic.InnerException);
+
+        static async GoTask Main()
+        {
+            Go.AfterFunc(TimeSpan.FromMilliseconds(1), () => throw new ArithmeticException("from f"));
+            await Go.Sleep(TimeSpan.FromSeconds(10)); // the panic ends the run first
+        }
+    }
 }
