@@ -10,7 +10,8 @@
 //
 // selectgo's algorithm, as Go's: cases are polled in a random order (fairness) and channels are
 // locked in a fixed global order (by channel id, Go uses addresses) so two selects never lock in
-// opposite orders. Pass 1 looks for a case that can proceed now; with none and a default, the
+// opposite orders. Pass 1 looks for a case that can proceed now (if one completes with a waiting
+// goroutine, that goroutine is readied only after every lock is dropped); with none and a default, the
 // default runs; otherwise pass 2 enqueues a sudog on every channel and parks holding all locks
 // (released by the M after the frames unwind). The first waker to win the G's selectDone CAS
 // completes its case and records its sudog in G.Param; on resume, pass 3 relocks and removes the
@@ -27,8 +28,12 @@ internal abstract class SelectCase
     public abstract long ChanId { get; }
     public abstract void LockChan();
     public abstract void UnlockChan();
-    /// <summary>Pass 1: complete now if possible. Called with every channel locked; on success, the case's own lock is released (and the caller must not unlock it again).</summary>
-    public abstract bool TryNow(G gp);
+    /// <summary>
+    /// Pass 1: complete now if possible. Called with every channel locked, and returns with every
+    /// one still locked: a goroutine it completed with is returned in ready, for the select to
+    /// ready once it has dropped all its locks. Throws on a send to a closed channel.
+    /// </summary>
+    public abstract bool TryNow(G gp, out G? ready);
     /// <summary>Pass 2: enqueue the case's sudog.</summary>
     public abstract void Enqueue(G gp);
     /// <summary>Pass 3: if this case's sudog won, take its result and return true; else dequeue it.</summary>
@@ -47,13 +52,14 @@ internal sealed class SelectCase<T> : SelectCase
     private readonly Sudog<T> _sg = new();
 
     public override long ChanId => C.Id;
-    public override void LockChan() => C.Lock.Enter();
-    public override void UnlockChan() => C.Lock.Exit();
+    public override void LockChan() => C.LockChan();
+    public override void UnlockChan() => C.UnlockChan();
 
-    public override bool TryNow(G gp)
+    public override bool TryNow(G gp, out G? ready)
     {
-        if (IsSend) return C.TrySendLocked(SendValue);
-        return C.TryRecvLocked(out RecvValue, out RecvOk);
+        if (!IsSend) return C.TryRecvLocked(out RecvValue, out RecvOk, out ready);
+        if (C.Closed) throw new ChannelClosedException("send on closed channel"); // selectgo's sclose
+        return C.TrySendLocked(SendValue, out ready);
     }
 
     public override void Enqueue(G gp)
@@ -189,11 +195,15 @@ public sealed class Select : IParkUnlock
         {
             var c = _cases[_pollOrder[i]];
             bool done;
-            try { done = c.TryNow(gp); }
-            catch { SelUnlockExcept(c); throw; } // TryNow released its own channel's lock
+            G? ready;
+            try { done = c.TryNow(gp, out ready); }
+            catch { SelUnlock(); throw; }
             if (done)
             {
-                SelUnlockExcept(c);
+                // Go passes selunlock to send/recv as their unlockf: every channel's lock is
+                // dropped before the goroutine on the other side is readied.
+                SelUnlock();
+                ready?.Runtime.Ready(ready);
                 _chosen = c.Index;
                 return !gp.YieldIfPreempted();
             }
@@ -252,18 +262,6 @@ public sealed class Select : IParkUnlock
         {
             var c = _lockOrder[i];
             if (i > 0 && _lockOrder[i - 1].ChanId == c.ChanId) continue;
-            c.UnlockChan();
-        }
-    }
-
-    /// <summary>Unlocks every channel except the one TryNow already unlocked.</summary>
-    private void SelUnlockExcept(SelectCase done)
-    {
-        for (int i = _n - 1; i >= 0; i--)
-        {
-            var c = _lockOrder[i];
-            if (i > 0 && _lockOrder[i - 1].ChanId == c.ChanId) continue;
-            if (c.ChanId == done.ChanId) continue;
             c.UnlockChan();
         }
     }
