@@ -127,14 +127,34 @@ public sealed class Chan<T> : IParkUnlock
     private int _qcount;
     private int _sendx, _recvx;
     private bool _closed;
+    /// <summary>
+    /// The channel is Go's `&lt;-chan T` to user code (timer and ticker channels, `&lt;-chan Time`):
+    /// Send, TrySend, a select's Send case and Close throw at the call, where Go's compiler refuses
+    /// them. Differs from Go: a run-time check, as C# has one channel type. Only the runtime
+    /// sends on it (<see cref="SelectNbSend"/>).
+    /// </summary>
+    private readonly bool _recvOnly;
     internal WaitQ<T> RecvQ, SendQ;
 
     /// <summary>make(chan T, capacity).</summary>
-    public Chan(int capacity = 0)
+    public Chan(int capacity = 0) : this(capacity, recvOnly: false) { }
+
+    /// <summary>make(chan T, capacity), receive-only to user code when recvOnly.</summary>
+    internal Chan(int capacity, bool recvOnly)
     {
         if (capacity < 0) throw new ArgumentOutOfRangeException(nameof(capacity), "makechan: size out of range");
         _buf = capacity == 0 ? Array.Empty<T>() : new T[capacity];
+        _recvOnly = recvOnly;
     }
+
+    /// <summary>Throws if user code may not send on or close this channel (a call site check, one field read).</summary>
+    internal void CheckSendable(string op)
+    {
+        if (_recvOnly) throw RecvOnly(op);
+    }
+
+    private static GoUsageException RecvOnly(string op) => new(
+        $"invalid operation: cannot {op} receive-only channel (a timer's or ticker's C, Go's <-chan Time): only the runtime sends on it; receive from it, and use Stop/Reset to control the timer");
 
     /// <summary>len(ch).</summary>
     public int Count => Volatile.Read(ref _qcount);
@@ -143,7 +163,11 @@ public sealed class Chan<T> : IParkUnlock
     public int Capacity => _buf.Length;
 
     /// <summary>`ch &lt;- v`: await it.</summary>
-    public SendAwaitable Send(T value) => new(this, value);
+    public SendAwaitable Send(T value)
+    {
+        CheckSendable("send to");
+        return new(this, value);
+    }
 
     /// <summary>`v := &lt;-ch`: await it. A closed, drained channel gives default(T).</summary>
     public RecvAwaitable Recv() => new(this);
@@ -168,6 +192,7 @@ public sealed class Chan<T> : IParkUnlock
     /// <summary>close(ch). Callable from anywhere. Throws if already closed. Mirrors runtime.closechan.</summary>
     public void Close()
     {
+        CheckSendable("close");
         G? glist = null;
         LockChan();
         if (_closed)
@@ -210,9 +235,18 @@ public sealed class Chan<T> : IParkUnlock
     /// <summary>
     /// A send that never blocks (select with a default case): true if a receiver took the value or
     /// it went into the buffer. Callable from anywhere. Throws on a closed channel.
-    /// Mirrors runtime.chansend (block = false).
     /// </summary>
     public bool TrySend(T value)
+    {
+        CheckSendable("send to");
+        return SelectNbSend(value);
+    }
+
+    /// <summary>
+    /// TrySend without the receive-only check: how the runtime sends on a timer's channel
+    /// (sendTime). Mirrors runtime.selectnbsend (chansend with block = false).
+    /// </summary>
+    internal bool SelectNbSend(T value)
     {
         LockChan();
         if (_closed)

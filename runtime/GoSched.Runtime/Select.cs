@@ -146,6 +146,7 @@ public sealed class Select : IParkUnlock
     public int Send<T>(Chan<T> ch, T value)
     {
         ArgumentNullException.ThrowIfNull(ch);
+        ch.CheckSendable("send to");
         var c = NewCase<T>();
         c.C = ch;
         c.IsSend = true;

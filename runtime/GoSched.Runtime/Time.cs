@@ -28,7 +28,7 @@ public sealed class GoTimer
         C = c;
     }
 
-    /// <summary>The channel the time is sent on (null for AfterFunc timers).</summary>
+    /// <summary>The channel the time is sent on (null for AfterFunc timers). Receive-only, as Go's `&lt;-chan Time`: Send and Close on it throw.</summary>
     public Chan<long>? C { get; }
 
     /// <summary>Stops the timer. True if the call stopped it; false if it had already fired or been stopped. Callable from anywhere.</summary>
@@ -55,7 +55,7 @@ public sealed class GoTicker
         C = c;
     }
 
-    /// <summary>The channel the ticks are sent on (buffer of one).</summary>
+    /// <summary>The channel the ticks are sent on (buffer of one). Receive-only, as Go's `&lt;-chan Time`: Send and Close on it throw.</summary>
     public Chan<long> C { get; }
 
     /// <summary>Turns the ticker off; no more ticks are sent. Callable from anywhere.</summary>
@@ -94,13 +94,13 @@ public static partial class Go
     public static GoTimer NewTimer(TimeSpan d)
     {
         var rt = GoRuntime.Current;
-        var c = new Chan<long>(1);
+        var c = new Chan<long>(1, recvOnly: true);
         var r = new RTimer { When = When(d.Ticks * 100), F = s_sendTime, Arg = c };
         rt.AddTimer(r);
         return new GoTimer(rt, r, c);
     }
 
-    /// <summary>time.After: the channel of a new timer.</summary>
+    /// <summary>time.After: the channel of a new timer (receive-only, as Go's `&lt;-chan Time`).</summary>
     public static Chan<long> After(TimeSpan d) => NewTimer(d).C!;
 
     /// <summary>
@@ -125,14 +125,14 @@ public static partial class Go
         long ns = d.Ticks * 100;
         if (ns <= 0) throw new ArgumentOutOfRangeException(nameof(d), "non-positive interval for NewTicker");
         var rt = GoRuntime.Current;
-        var c = new Chan<long>(1);
+        var c = new Chan<long>(1, recvOnly: true);
         var r = new RTimer { When = When(ns), Period = ns, F = s_sendTime, Arg = c };
         rt.AddTimer(r);
         return new GoTicker(rt, r, c);
     }
 
     /// <summary>sendTime: a non-blocking send of the current time (runs on the M running timers).</summary>
-    private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).TrySend(Clock.Nanotime());
+    private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).SelectNbSend(Clock.Nanotime());
 
     /// <summary>goFunc: `go f()` from the M running timers; f itself runs in the new goroutine, never on that M.</summary>
     private static readonly Action<object?, long> s_goFunc = static (arg, _) => GoFunc((Func<GoTask>)arg!);

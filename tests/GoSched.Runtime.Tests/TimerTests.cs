@@ -276,4 +276,49 @@ public class TimerTests
             await Go.Sleep(TimeSpan.FromSeconds(10)); // the panic ends the run first
         }
     }
+
+    /// <summary>
+    /// Timer and ticker channels are receive-only (Go's `&lt;-chan Time`, where sending or closing
+    /// does not compile): Close, Send, TrySend and a select's Send case throw at the call, and the
+    /// timers go on delivering. (A closed C made the next firing throw inside sendTime and stop the
+    /// runtime; a value sent into C's one slot made the real firing drop silently.)
+    /// </summary>
+    [Fact]
+    public void TimerAndTickerChannelsAreReceiveOnly()
+    {
+        var errors = new List<Exception>();
+        long timerValue = 0, tickValue = 0, start = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.Equal(12, errors.Count);
+        Assert.All(errors, e => Assert.Contains("receive-only channel", Assert.IsType<GoUsageException>(e).Message));
+        Assert.Contains(errors, e => e.Message.Contains("cannot close") && e.Message.Contains("<-chan Time"));
+        Assert.True(timerValue >= start, "the timer's own firing arrived, not a value sent by the test");
+        Assert.True(tickValue >= start, "the ticker's own tick arrived");
+
+        async GoTask Main()
+        {
+            start = Go.Nanotime();
+            var t = Go.NewTimer(TimeSpan.FromMilliseconds(2));
+            var tk = Go.NewTicker(TimeSpan.FromMilliseconds(2));
+            var after = Go.After(TimeSpan.FromMilliseconds(2));
+            foreach (var c in new[] { t.C!, tk.C, after })
+            {
+                Try(() => c.Close());
+                Try(() => c.Send(-1));
+                Try(() => c.TrySend(-1));
+                Try(() => Go.Select().Send(c, -1));
+            }
+            timerValue = await t.C!.Recv();
+            tickValue = await tk.C.Recv();
+            tk.Stop();
+            await after.Recv();
+        }
+
+        void Try(Action a)
+        {
+            try { a(); }
+            catch (Exception e) { errors.Add(e); }
+        }
+    }
 }
