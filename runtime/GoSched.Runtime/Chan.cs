@@ -80,6 +80,34 @@ internal struct WaitQ<T>
 /// <summary>Send on a closed channel, close of a closed channel: Go's runtime panics.</summary>
 public sealed class ChannelClosedException(string message) : InvalidOperationException(message);
 
+/// <summary>
+/// A debug check on the rule that no channel lock is held while a goroutine is readied (Go's
+/// chansend, chanrecv, closechan and selectgo all unlock before goready; readying takes the run
+/// queue, wakep and maybe sched.lock and a new M). It counts the channel locks each thread holds,
+/// and <see cref="GoRuntime.Ready"/> throws if the count is not zero. Off unless the runtime's
+/// configuration sets the switch GoSched.CheckChanLocks (the tests do, in their runtimeconfig);
+/// off, the JIT folds every use away. Go counts all runtime locks a thread holds in m.locks.
+/// </summary>
+internal static class ChanLockCheck
+{
+    internal static readonly bool Enabled = AppContext.TryGetSwitch("GoSched.CheckChanLocks", out bool on) && on;
+
+    [ThreadStatic] private static int t_held;
+
+    /// <summary>Channel locks the calling thread holds (0 unless <see cref="Enabled"/>).</summary>
+    internal static int Held => t_held;
+
+    internal static void Acquired()
+    {
+        if (Enabled) t_held++;
+    }
+
+    internal static void Released()
+    {
+        if (Enabled) t_held--;
+    }
+}
+
 internal static class ChanIds
 {
     private static long s_next;
@@ -99,14 +127,34 @@ public sealed class Chan<T> : IParkUnlock
     private int _qcount;
     private int _sendx, _recvx;
     private bool _closed;
+    /// <summary>
+    /// The channel is Go's `&lt;-chan T` to user code (timer and ticker channels, `&lt;-chan Time`):
+    /// Send, TrySend, a select's Send case and Close throw at the call, where Go's compiler refuses
+    /// them. Differs from Go: a run-time check, as C# has one channel type. Only the runtime
+    /// sends on it (<see cref="SelectNbSend"/>).
+    /// </summary>
+    private readonly bool _recvOnly;
     internal WaitQ<T> RecvQ, SendQ;
 
     /// <summary>make(chan T, capacity).</summary>
-    public Chan(int capacity = 0)
+    public Chan(int capacity = 0) : this(capacity, recvOnly: false) { }
+
+    /// <summary>make(chan T, capacity), receive-only to user code when recvOnly.</summary>
+    internal Chan(int capacity, bool recvOnly)
     {
         if (capacity < 0) throw new ArgumentOutOfRangeException(nameof(capacity), "makechan: size out of range");
         _buf = capacity == 0 ? Array.Empty<T>() : new T[capacity];
+        _recvOnly = recvOnly;
     }
+
+    /// <summary>Throws if user code may not send on or close this channel (a call site check, one field read).</summary>
+    internal void CheckSendable(string op)
+    {
+        if (_recvOnly) throw RecvOnly(op);
+    }
+
+    private static GoUsageException RecvOnly(string op) => new(
+        $"invalid operation: cannot {op} receive-only channel (a timer's or ticker's C, Go's <-chan Time): only the runtime sends on it; receive from it, and use Stop/Reset to control the timer");
 
     /// <summary>len(ch).</summary>
     public int Count => Volatile.Read(ref _qcount);
@@ -115,7 +163,11 @@ public sealed class Chan<T> : IParkUnlock
     public int Capacity => _buf.Length;
 
     /// <summary>`ch &lt;- v`: await it.</summary>
-    public SendAwaitable Send(T value) => new(this, value);
+    public SendAwaitable Send(T value)
+    {
+        CheckSendable("send to");
+        return new(this, value);
+    }
 
     /// <summary>`v := &lt;-ch`: await it. A closed, drained channel gives default(T).</summary>
     public RecvAwaitable Recv() => new(this);
@@ -123,14 +175,29 @@ public sealed class Chan<T> : IParkUnlock
     /// <summary>`v, ok := &lt;-ch`: await it; ok is false once the channel is closed and drained.</summary>
     public RecvOkAwaitable RecvOk() => new(this);
 
-    /// <summary>close(ch). Callable from anywhere. Throws if already closed.</summary>
+    /// <summary>Takes the channel's lock (lock(&amp;c.lock)), counted by <see cref="ChanLockCheck"/>.</summary>
+    internal void LockChan()
+    {
+        Lock.Enter();
+        ChanLockCheck.Acquired();
+    }
+
+    /// <summary>Releases the channel's lock (unlock(&amp;c.lock)), counted by <see cref="ChanLockCheck"/>.</summary>
+    internal void UnlockChan()
+    {
+        ChanLockCheck.Released();
+        Lock.Exit();
+    }
+
+    /// <summary>close(ch). Callable from anywhere. Throws if already closed. Mirrors runtime.closechan.</summary>
     public void Close()
     {
+        CheckSendable("close");
         G? glist = null;
-        Lock.Enter();
+        LockChan();
         if (_closed)
         {
-            Lock.Exit();
+            UnlockChan();
             throw new ChannelClosedException("close of closed channel");
         }
         _closed = true;
@@ -152,7 +219,7 @@ public sealed class Chan<T> : IParkUnlock
             sg.G.SchedLink = glist;
             glist = sg.G;
         }
-        Lock.Exit();
+        UnlockChan();
         // Ready all Gs now that we've dropped the channel lock.
         while (glist != null)
         {
@@ -163,7 +230,7 @@ public sealed class Chan<T> : IParkUnlock
         }
     }
 
-    void IParkUnlock.ParkUnlock() => Lock.Exit();
+    void IParkUnlock.ParkUnlock() => UnlockChan();
 
     /// <summary>
     /// A send that never blocks (select with a default case): true if a receiver took the value or
@@ -171,10 +238,26 @@ public sealed class Chan<T> : IParkUnlock
     /// </summary>
     public bool TrySend(T value)
     {
-        Lock.Enter();
-        if (TrySendLocked(value)) return true;
-        Lock.Exit();
-        return false;
+        CheckSendable("send to");
+        return SelectNbSend(value);
+    }
+
+    /// <summary>
+    /// TrySend without the receive-only check: how the runtime sends on a timer's channel
+    /// (sendTime). Mirrors runtime.selectnbsend (chansend with block = false).
+    /// </summary>
+    internal bool SelectNbSend(T value)
+    {
+        LockChan();
+        if (_closed)
+        {
+            UnlockChan();
+            throw new ChannelClosedException("send on closed channel");
+        }
+        bool sent = TrySendLocked(value, out G? ready);
+        UnlockChan();
+        ready?.Runtime.Ready(ready);
+        return sent;
     }
 
     /// <summary>
@@ -184,24 +267,17 @@ public sealed class Chan<T> : IParkUnlock
     internal bool ChanSend(G gp, T value, out Sudog<T>? parked)
     {
         parked = null;
-        Lock.Enter();
+        LockChan();
         if (_closed)
         {
-            Lock.Exit();
+            UnlockChan();
             throw new ChannelClosedException("send on closed channel");
         }
-        if (RecvQ.Dequeue() is { } sg)
+        if (TrySendLocked(value, out G? ready))
         {
-            // Found a waiting receiver: pass the value directly, bypassing the buffer.
-            SendDirect(sg, value);
-            return true;
-        }
-        if (_qcount < _buf.Length)
-        {
-            _buf[_sendx] = value;
-            if (++_sendx == _buf.Length) _sendx = 0;
-            _qcount++;
-            Lock.Exit();
+            // send's unlockf, then goready: the receiver is readied with no channel lock held.
+            UnlockChan();
+            ready?.Runtime.Ready(ready);
             return true;
         }
         // Block on the channel. Someone receiving will complete the operation for us.
@@ -213,15 +289,18 @@ public sealed class Chan<T> : IParkUnlock
         return false;
     }
 
-    /// <summary>Hands value to a waiting receiver, unlocks, readies it. Lock held on entry. Mirrors runtime.send.</summary>
-    private void SendDirect(Sudog<T> sg, T value)
+    /// <summary>
+    /// Hands value to a waiting receiver and returns the receiver's G, for the caller to ready once
+    /// it has dropped its locks. Lock held. Mirrors runtime.send, whose unlockf and goready are the
+    /// caller's: chansend drops this channel's lock, selectgo every channel's (selunlock).
+    /// </summary>
+    private static G SendDirect(Sudog<T> sg, T value)
     {
         sg.Elem = value;
         sg.Success = true;
         var gp = sg.G!;
         gp.Param = sg;
-        Lock.Exit();
-        gp.Runtime.Ready(gp);
+        return gp;
     }
 
     /// <summary>
@@ -231,8 +310,14 @@ public sealed class Chan<T> : IParkUnlock
     internal bool ChanRecv(G gp, out T value, out bool ok, out Sudog<T>? parked)
     {
         parked = null;
-        Lock.Enter();
-        if (TryRecvLocked(out value, out ok)) return true;
+        LockChan();
+        if (TryRecvLocked(out value, out ok, out G? ready))
+        {
+            // recv's unlockf, then goready: the sender is readied with no channel lock held.
+            UnlockChan();
+            ready?.Runtime.Ready(ready);
+            return true;
+        }
         var mysg = gp.AcquireSudog<T>();
         mysg.Elem = default!;
         RecvQ.Enqueue(mysg);
@@ -242,14 +327,16 @@ public sealed class Chan<T> : IParkUnlock
     }
 
     /// <summary>
-    /// The non-blocking part of chanrecv: closed-and-empty, a waiting sender, or the buffer.
-    /// Lock held on entry; released if it returns true.
+    /// The non-blocking part of chanrecv: closed-and-empty, a waiting sender, or the buffer. True
+    /// if it received. Lock held on entry and on return: a sender it took from is returned in
+    /// ready, for the caller to ready once it has dropped its locks (runtime.recv's unlockf and
+    /// goready are the caller's, as for <see cref="SendDirect"/>).
     /// </summary>
-    internal bool TryRecvLocked(out T value, out bool ok)
+    internal bool TryRecvLocked(out T value, out bool ok, out G? ready)
     {
+        ready = null;
         if (_closed && _qcount == 0)
         {
-            Lock.Exit();
             value = default!;
             ok = false;
             return true;
@@ -268,10 +355,8 @@ public sealed class Chan<T> : IParkUnlock
             }
             sg.Elem = default!;
             sg.Success = true;
-            var sgp = sg.G!;
-            sgp.Param = sg;
-            Lock.Exit();
-            sgp.Runtime.Ready(sgp);
+            ready = sg.G!;
+            ready.Param = sg;
             ok = true;
             return true;
         }
@@ -281,7 +366,6 @@ public sealed class Chan<T> : IParkUnlock
             _buf[_recvx] = default!;
             if (++_recvx == _buf.Length) _recvx = 0;
             _qcount--;
-            Lock.Exit();
             ok = true;
             return true;
         }
@@ -290,21 +374,25 @@ public sealed class Chan<T> : IParkUnlock
         return false;
     }
 
-    /// <summary>The non-blocking part of chansend for select. Lock held on entry; released if it returns true.</summary>
-    internal bool TrySendLocked(T value)
+    /// <summary>
+    /// The non-blocking part of chansend on an open channel (the caller checks closed, as chansend
+    /// and selectgo do): a waiting receiver gets the value, or the buffer takes it. True if sent.
+    /// Lock held on entry and on return; a receiver handed the value is returned in ready, for the
+    /// caller to ready once it has dropped its locks.
+    /// </summary>
+    internal bool TrySendLocked(T value, out G? ready)
     {
-        if (_closed)
+        ready = null;
+        if (RecvQ.Dequeue() is { } sg)
         {
-            Lock.Exit();
-            throw new ChannelClosedException("send on closed channel");
+            ready = SendDirect(sg, value);
+            return true;
         }
-        if (RecvQ.Dequeue() is { } sg) { SendDirect(sg, value); return true; }
         if (_qcount < _buf.Length)
         {
             _buf[_sendx] = value;
             if (++_sendx == _buf.Length) _sendx = 0;
             _qcount++;
-            Lock.Exit();
             return true;
         }
         return false;

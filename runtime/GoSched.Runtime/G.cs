@@ -118,7 +118,7 @@ internal sealed class G
     private GRare Rare => _rare ??= new GRare();
 
     /// <summary>The goroutine's select scratch space, reused by its next select.</summary>
-    internal Select? SelectCache { get => _rare?.SelectCache; set { if (value != null || _rare != null) Rare.SelectCache = value; } }
+    internal SelectBox? SelectCache { get => _rare?.SelectCache; set { if (value != null || _rare != null) Rare.SelectCache = value; } }
 
     /// <summary>Unrecovered exception, set when Outcome is Panic.</summary>
     public Exception? Panic { get => _rare?.Panic; set { if (value != null || _rare != null) Rare.Panic = value; } }
@@ -143,7 +143,7 @@ internal sealed class G
 
     private sealed class GRare
     {
-        public Select? SelectCache;
+        public SelectBox? SelectCache;
         public Exception? Panic;
         public RTimer? Timer;
         public SleepPark? SleepPark;

@@ -21,11 +21,15 @@ public static partial class Go
     /// <summary>runtime.Gosched: yield the P; the goroutine goes to the global run queue.</summary>
     public static YieldAwaitable Gosched() => default;
 
-    /// <summary>A new select statement (reuses this goroutine's scratch space).</summary>
+    /// <summary>
+    /// A new select statement. It reuses this goroutine's one select object, so build and await
+    /// one select at a time: a select built before a later Go.Select() refuses to be used or
+    /// awaited (GoUsageException).
+    /// </summary>
     public static Select Select()
     {
         var gp = GoRuntime.CurrentG("Go.Select");
-        return (gp.SelectCache ??= new Select()).Reset(gp);
+        return new Select((gp.SelectCache ??= new SelectBox()).Reset(gp));
     }
 
     /// <summary>

@@ -426,10 +426,12 @@ public sealed partial class GoRuntime
     /// <summary>
     /// Marks gp ready to run: Waiting->Runnable, into the current P's runnext (it inherits the
     /// waker's time slice), then wakep. From a thread with no P (a .NET task completion), gp goes
-    /// to the global queue. Mirrors runtime.ready (goready).
+    /// to the global queue. No channel lock may be held (checked with ChanLockCheck on).
+    /// Mirrors runtime.ready (goready).
     /// </summary>
     internal void Ready(G gp)
     {
+        if (ChanLockCheck.Enabled && ChanLockCheck.Held != 0) Throw("ready: called with a channel lock held");
         CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
         M? mp = M.t_current;
         if (mp != null && mp.Runtime == this && mp.P is { } pp)

@@ -28,13 +28,17 @@ public sealed class GoTimer
         C = c;
     }
 
-    /// <summary>The channel the time is sent on (null for AfterFunc timers).</summary>
+    /// <summary>The channel the time is sent on (null for AfterFunc timers). Receive-only, as Go's `&lt;-chan Time`: Send and Close on it throw.</summary>
     public Chan<long>? C { get; }
 
     /// <summary>Stops the timer. True if the call stopped it; false if it had already fired or been stopped. Callable from anywhere.</summary>
     public bool Stop() => _rt.DelTimer(R);
 
-    /// <summary>Changes the timer to fire after d. True if it had been active. Call inside a goroutine, after Stop or once fired (as in Go).</summary>
+    /// <summary>
+    /// Changes the timer to fire after d. True if it had been active. Call after Stop or once fired
+    /// (as in Go), inside a goroutine: a fired or stopped timer goes onto the goroutine's P, so
+    /// outside one that is a GoUsageException, and the timer stays as it was.
+    /// </summary>
     public bool Reset(TimeSpan d) => _rt.ModTimer(R, Go.When(d.Ticks * 100), R.Period, R.F, R.Arg, R.Seq);
 }
 
@@ -51,7 +55,7 @@ public sealed class GoTicker
         C = c;
     }
 
-    /// <summary>The channel the ticks are sent on (buffer of one).</summary>
+    /// <summary>The channel the ticks are sent on (buffer of one). Receive-only, as Go's `&lt;-chan Time`: Send and Close on it throw.</summary>
     public Chan<long> C { get; }
 
     /// <summary>Turns the ticker off; no more ticks are sent. Callable from anywhere.</summary>
@@ -90,16 +94,22 @@ public static partial class Go
     public static GoTimer NewTimer(TimeSpan d)
     {
         var rt = GoRuntime.Current;
-        var c = new Chan<long>(1);
+        var c = new Chan<long>(1, recvOnly: true);
         var r = new RTimer { When = When(d.Ticks * 100), F = s_sendTime, Arg = c };
         rt.AddTimer(r);
         return new GoTimer(rt, r, c);
     }
 
-    /// <summary>time.After: the channel of a new timer.</summary>
+    /// <summary>time.After: the channel of a new timer (receive-only, as Go's `&lt;-chan Time`).</summary>
     public static Chan<long> After(TimeSpan d) => NewTimer(d).C!;
 
-    /// <summary>time.AfterFunc: after d, starts <paramref name="f"/> in its own goroutine.</summary>
+    /// <summary>
+    /// time.AfterFunc: after d, calls <paramref name="f"/> in a goroutine of its own, so all of f is
+    /// goroutine code (Go.Goid, channel operations; an exception is that goroutine's panic). The
+    /// returned timer's Stop keeps f from starting; it does not wait for f.
+    /// Differs from Go: f returns a GoTask, so when f is an async lambda or method its body is a
+    /// second goroutine, started by the first (calling an async GoTask method is `go`).
+    /// </summary>
     public static GoTimer AfterFunc(TimeSpan d, Func<GoTask> f)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -115,17 +125,22 @@ public static partial class Go
         long ns = d.Ticks * 100;
         if (ns <= 0) throw new ArgumentOutOfRangeException(nameof(d), "non-positive interval for NewTicker");
         var rt = GoRuntime.Current;
-        var c = new Chan<long>(1);
+        var c = new Chan<long>(1, recvOnly: true);
         var r = new RTimer { When = When(ns), Period = ns, F = s_sendTime, Arg = c };
         rt.AddTimer(r);
         return new GoTicker(rt, r, c);
     }
 
     /// <summary>sendTime: a non-blocking send of the current time (runs on the M running timers).</summary>
-    private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).TrySend(Clock.Nanotime());
+    private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).SelectNbSend(Clock.Nanotime());
 
-    /// <summary>goFunc: `go f()` from the M running timers.</summary>
-    private static readonly Action<object?, long> s_goFunc = static (arg, _) => ((Func<GoTask>)arg!)();
+    /// <summary>goFunc: `go f()` from the M running timers; f itself runs in the new goroutine, never on that M.</summary>
+    private static readonly Action<object?, long> s_goFunc = static (arg, _) => GoFunc((Func<GoTask>)arg!);
+
+#pragma warning disable CS1998 // no await: the goroutine's whole body is the call of f
+    /// <summary>The goroutine AfterFunc starts: calls f. Mirrors time.goFunc (`go arg.(func())()`).</summary>
+    private static async GoTask GoFunc(Func<GoTask> f) => f();
+#pragma warning restore CS1998
 
     /// <summary>goroutineReady: readies the sleeping goroutine.</summary>
     internal static readonly Action<object?, long> s_goroutineReady = static (arg, _) =>

@@ -77,9 +77,10 @@ public sealed partial class GoRuntime
         if (t.When <= 0) Throw("timer when must be positive");
         if (t.Period < 0) Throw("timer period must be non-negative");
         if (t.State != TimerStatus.NoStatus) Throw("addtimer called with initialized timer");
+        // The P first: a usage error (no goroutine) must leave the timer as it was.
+        P pp = on ?? CurrentP("addtimer");
         t.Status = (int)TimerStatus.Waiting;
         long when = t.When;
-        P pp = on ?? CurrentP("addtimer");
         using (pp.TimersLock.EnterScope())
         {
             CleanTimers(pp);
@@ -188,6 +189,7 @@ public sealed partial class GoRuntime
         if (when <= 0) Throw("timer when must be positive");
         if (period < 0) Throw("timer period must be non-negative");
         bool wasRemoved = false, pending = false;
+        P? pp = null;
         while (true)
         {
             var s = t.State;
@@ -200,7 +202,12 @@ public sealed partial class GoRuntime
                     break;
                 case TimerStatus.NoStatus:
                 case TimerStatus.Removed:
-                    // Timer was already run (or stopped and removed): re-add it.
+                    // Timer was already run (or stopped and removed): re-add it, to the current P.
+                    // Differs from Go: there every caller has a P. Here one may not (a notebook
+                    // cell, a .NET task), so the P is found before the CAS: once the status is
+                    // Modifying this call must finish (every other operation on t waits for it),
+                    // and the usage error must leave the timer as it was.
+                    pp ??= on ?? CurrentP("modtimer");
                     if (t.Cas(s, TimerStatus.Modifying)) { wasRemoved = true; goto modify; }
                     break;
                 case TimerStatus.Deleted:
@@ -225,8 +232,7 @@ public sealed partial class GoRuntime
         if (wasRemoved)
         {
             t.When = when;
-            P pp = on ?? CurrentP("modtimer");
-            using (pp.TimersLock.EnterScope()) DoAddTimer(pp, t);
+            using (pp!.TimersLock.EnterScope()) DoAddTimer(pp, t);
             if (!t.Cas(TimerStatus.Modifying, TimerStatus.Waiting)) BadTimer("modtimer");
             WakeNetPoller(when);
         }

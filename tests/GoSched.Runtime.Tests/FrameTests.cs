@@ -7,17 +7,7 @@ public class FrameTests
     [Fact]
     public void FramesThatSuspendReuseTheirBoxes()
     {
-        long Allocated(int rounds)
-        {
-            using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            rt.Run(() => PingPong(rounds), TimeSpan.FromSeconds(60)).EnsureSuccess();
-            return GC.GetTotalAllocatedBytes(precise: true) - before;
-        }
-        Allocated(50_000); // JIT tiers, free lists
-        // The difference between a short and a long run is what the round trips themselves cost;
-        // the runtime's fixed cost (Ps, Ms, the recording's histograms) cancels out.
-        double perRoundTrip = (Allocated(250_000) - Allocated(50_000)) / 200_000.0;
+        double perRoundTrip = ProcessAllocations.PerRound(PingPong);
         // Two frames suspend per round trip; a new box each time would be well over 100 bytes.
         Assert.True(perRoundTrip < 8, $"{perRoundTrip:0.0} bytes per round trip");
     }

@@ -61,6 +61,26 @@ public class InvariantTests
     }
 
     [Fact]
+    public void ReadyWithAChannelLockHeldThrowsAndLeavesTheStatus()
+    {
+        Assert.True(ChanLockCheck.Enabled, "the test project's runtimeconfig sets GoSched.CheckChanLocks");
+        using var rt = NewRuntime();
+        var g = RunnableG(rt, 5);
+        GoRuntime.CasGStatus(g, GStatus.Runnable, GStatus.Running);
+        GoRuntime.CasGStatus(g, GStatus.Running, GStatus.Waiting);
+        var c = new Chan<int>();
+        c.LockChan();
+        try
+        {
+            Assert.Equal(1, ChanLockCheck.Held);
+            AssertThrows("ready: called with a channel lock held", () => rt.Ready(g));
+            Assert.Equal(GStatus.Waiting, g.Status);
+        }
+        finally { c.UnlockChan(); }
+        Assert.Equal(0, ChanLockCheck.Held);
+    }
+
+    [Fact]
     public void GfputOfALiveGThrows()
     {
         using var rt = NewRuntime();

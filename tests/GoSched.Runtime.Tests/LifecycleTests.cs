@@ -17,6 +17,28 @@ public sealed class ProcessWideCollection
     public const string Name = "process-wide measurements";
 }
 
+/// <summary>Heap bytes a goroutine program allocates per round, process-wide (run in ProcessWideCollection).</summary>
+internal static class ProcessAllocations
+{
+    /// <summary>
+    /// Runs main(rounds) at GOMAXPROCS=1 for 50,000 rounds (JIT tiers, free lists), then for
+    /// 50,000 and 250,000: the difference per extra round is what the rounds themselves cost; the
+    /// runtime's fixed cost (Ps, Ms, the recording's histograms) cancels out.
+    /// </summary>
+    public static double PerRound(Func<int, GoTask> main)
+    {
+        long Allocated(int rounds)
+        {
+            using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            rt.Run(() => main(rounds), TimeSpan.FromSeconds(60)).EnsureSuccess();
+            return GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+        Allocated(50_000);
+        return (Allocated(250_000) - Allocated(50_000)) / 200_000.0;
+    }
+}
+
 /// <summary>Threads of this process, as the OS sees them.</summary>
 internal static class ProcessThreads
 {

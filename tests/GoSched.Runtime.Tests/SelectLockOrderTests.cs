@@ -88,4 +88,72 @@ public class SelectLockOrderTests
             }
         }
     }
+
+    /// <summary>
+    /// Select's first pass completes with a goroutine already blocked on the other side (a
+    /// receiver, a sender on an unbuffered channel, a sender on a full buffer) and must ready it
+    /// only after dropping every channel lock it took, as Go's selectgo does (selunlock is send's
+    /// and recv's unlockf). The tests run with ChanLockCheck on, so Ready throws if any channel
+    /// lock is still held: before, the case's own lock was dropped and the others were still held.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SelectReadiesTheGoroutineItCompletesWithOnlyAfterDroppingEveryLock(int procs)
+    {
+        const int rounds = 200;
+        Assert.True(ChanLockCheck.Enabled, "the test project's runtimeconfig sets GoSched.CheckChanLocks");
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0"));
+        int done = 0;
+        var r = rt.Run(() => Main(v => done = v), TimeSpan.FromSeconds(60));
+        Assert.True(r.Succeeded, r.Error?.ToString());
+        Assert.Equal(3 * rounds, done);
+
+        static async GoTask Main(Action<int> report)
+        {
+            var other = new Chan<int>();
+            var unbuffered = new Chan<int>();
+            var full = new Chan<int>(1);
+            var wg = new WaitGroup();
+            int n = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                // A receiver blocked on unbuffered: the select's send case hands it the value.
+                wg.Add(1);
+                Receiver(unbuffered, wg);
+                await Go.Gosched(); // let it block first (at gomaxprocs=1 it runs before we return)
+                var s1 = Go.Select();
+                s1.Recv(other);
+                int send = s1.Send(unbuffered, i);
+                if (await s1 == send) n++;
+                await wg.Wait();
+
+                // A sender blocked on unbuffered: the select's receive case takes its value.
+                Sender(unbuffered, i);
+                await Go.Gosched();
+                var s2 = Go.Select();
+                s2.Recv(other);
+                var r2 = s2.Recv(unbuffered);
+                if (await s2 == r2.Index && r2.Value == i) n++;
+
+                // A sender blocked on a full buffer: the receive case takes the head and its value.
+                await full.Send(-1);
+                Sender(full, i);
+                await Go.Gosched();
+                var s3 = Go.Select();
+                var r3 = s3.Recv(full);
+                s3.Recv(other);
+                if (await s3 == r3.Index && r3.Value == -1 && await full.Recv() == i) n++;
+            }
+            report(n);
+        }
+
+        static async GoTask Receiver(Chan<int> c, WaitGroup wg)
+        {
+            await c.Recv();
+            wg.Done();
+        }
+
+        static async GoTask Sender(Chan<int> c, int v) => await c.Send(v);
+    }
 }

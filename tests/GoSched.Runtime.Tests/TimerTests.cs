@@ -183,4 +183,142 @@ public class TimerTests
             }
         }
     }
+
+    /// <summary>
+    /// Reset of a fired timer from outside any goroutine (a .NET task here; a notebook cell alike)
+    /// is a usage error, and it must leave the timer intact: Stop afterwards returns false at once,
+    /// and a Reset inside a goroutine re-arms it. (modtimer used to CAS the timer to Modifying
+    /// before looking for a P, throw, and leave it there: Stop then yielded forever.)
+    /// </summary>
+    [Fact]
+    public void ResetOfAFiredTimerOutsideAGoroutineFailsAndLeavesTheTimerIntact()
+    {
+        Exception? resetError = null;
+        bool? stopped = null;
+        bool fired = false;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.IsType<GoUsageException>(resetError);
+        Assert.Contains("inside a goroutine", resetError!.Message);
+        Assert.False(stopped);
+        Assert.True(fired);
+
+        async GoTask Main()
+        {
+            var t = Go.NewTimer(TimeSpan.FromMilliseconds(1));
+            await t.C!.Recv(); // fired: the timer is off every heap
+            await Go.Await(Task.Run(() =>
+            {
+                try { t.Reset(TimeSpan.FromMilliseconds(1)); }
+                catch (Exception e) { resetError = e; }
+            }));
+            // Stop from another thread, bounded: a timer left in Modifying makes it spin forever.
+            var stop = Task.Run(() => t.Stop());
+            if (!stop.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException("Stop after a failed Reset did not return");
+            stopped = stop.Result;
+            t.Reset(TimeSpan.FromMilliseconds(1));
+            var sel = Go.Select();
+            var c = sel.Recv(t.C!);
+            sel.Recv(Go.After(TimeSpan.FromSeconds(10)));
+            fired = await sel == c.Index;
+        }
+    }
+
+    /// <summary>
+    /// All of AfterFunc's f is goroutine code (time.AfterFunc's goFunc is `go f()`): a lambda that
+    /// reads Go.Goid before returning a goroutine runs in a goroutine of its own, not on the M
+    /// running timers (where Go.Goid used to be a GoUsageException that stopped the runtime).
+    /// </summary>
+    [Fact]
+    public void AfterFuncRunsAllOfItsFunctionInAGoroutine()
+    {
+        long mainGoid = 0, funcGoid = 0, bodyGoid = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.NotEqual(0, funcGoid);
+        Assert.NotEqual(mainGoid, funcGoid);
+        Assert.NotEqual(0, bodyGoid);
+
+        async GoTask Main()
+        {
+            mainGoid = Go.Goid;
+            var done = new Chan<bool>();
+            Go.AfterFunc(TimeSpan.FromMilliseconds(1), () =>
+            {
+                funcGoid = Go.Goid;
+                return Signal(done);
+            });
+            var sel = Go.Select();
+            var d = sel.Recv(done);
+            sel.Recv(Go.After(TimeSpan.FromSeconds(10)));
+            if (await sel != d.Index) throw new TimeoutException("AfterFunc's function did not run");
+        }
+
+        async GoTask Signal(Chan<bool> done)
+        {
+            bodyGoid = Go.Goid;
+            await done.Send(true);
+        }
+    }
+
+    /// <summary>An exception thrown by AfterFunc's f is a panic of f's goroutine, as in Go, not a runtime invariant failure on the timer's M.</summary>
+    [Fact]
+    public void AnExceptionInAfterFuncsFunctionIsAGoroutinePanic()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var panic = Assert.IsType<GoroutinePanicException>(r.Error);
+        Assert.IsType<ArithmeticException>(panic.InnerException);
+
+        static async GoTask Main()
+        {
+            Go.AfterFunc(TimeSpan.FromMilliseconds(1), () => throw new ArithmeticException("from f"));
+            await Go.Sleep(TimeSpan.FromSeconds(10)); // the panic ends the run first
+        }
+    }
+
+    /// <summary>
+    /// Timer and ticker channels are receive-only (Go's `&lt;-chan Time`, where sending or closing
+    /// does not compile): Close, Send, TrySend and a select's Send case throw at the call, and the
+    /// timers go on delivering. (A closed C made the next firing throw inside sendTime and stop the
+    /// runtime; a value sent into C's one slot made the real firing drop silently.)
+    /// </summary>
+    [Fact]
+    public void TimerAndTickerChannelsAreReceiveOnly()
+    {
+        var errors = new List<Exception>();
+        long timerValue = 0, tickValue = 0, start = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.Equal(12, errors.Count);
+        Assert.All(errors, e => Assert.Contains("receive-only channel", Assert.IsType<GoUsageException>(e).Message));
+        Assert.Contains(errors, e => e.Message.Contains("cannot close") && e.Message.Contains("<-chan Time"));
+        Assert.True(timerValue >= start, "the timer's own firing arrived, not a value sent by the test");
+        Assert.True(tickValue >= start, "the ticker's own tick arrived");
+
+        async GoTask Main()
+        {
+            start = Go.Nanotime();
+            var t = Go.NewTimer(TimeSpan.FromMilliseconds(2));
+            var tk = Go.NewTicker(TimeSpan.FromMilliseconds(2));
+            var after = Go.After(TimeSpan.FromMilliseconds(2));
+            foreach (var c in new[] { t.C!, tk.C, after })
+            {
+                Try(() => c.Close());
+                Try(() => c.Send(-1));
+                Try(() => c.TrySend(-1));
+                Try(() => Go.Select().Send(c, -1));
+            }
+            timerValue = await t.C!.Recv();
+            tickValue = await tk.C.Recv();
+            tk.Stop();
+            await after.Recv();
+        }
+
+        void Try(Action a)
+        {
+            try { a(); }
+            catch (Exception e) { errors.Add(e); }
+        }
+    }
 }
