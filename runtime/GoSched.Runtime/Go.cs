@@ -38,7 +38,7 @@ public static partial class Go
     /// the same schedtick) is used up, it is preempted, goes to the global queue and finishes the
     /// rest later, as under Go's asynchronous preemption.
     /// </summary>
-    public static WorkAwaitable Work(TimeSpan duration) => new(duration.Ticks * 100);
+    public static WorkAwaitable Work(TimeSpan duration) => new(DurationNs(duration));
 
     /// <summary><see cref="Work(TimeSpan)"/> in nanoseconds.</summary>
     public static WorkAwaitable WorkNs(long ns) => new(ns);

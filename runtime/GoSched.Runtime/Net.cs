@@ -506,7 +506,7 @@ internal sealed class NetFD
         long d = 0;
         if (fromNow is { } t)
         {
-            d = t.Ticks * 100;
+            d = Go.DurationNs(t);
             if (d == 0) d = -1; // don't confuse deadline right now with no deadline
         }
         if (!Incref()) return ClosedError("set");

@@ -39,7 +39,7 @@ public sealed class GoTimer
     /// (as in Go), inside a goroutine: a fired or stopped timer goes onto the goroutine's P, so
     /// outside one that is a GoUsageException, and the timer stays as it was.
     /// </summary>
-    public bool Reset(TimeSpan d) => _rt.ModTimer(R, Go.When(d.Ticks * 100), R.Period, R.F, R.Arg, R.Seq);
+    public bool Reset(TimeSpan d) => _rt.ModTimer(R, Go.When(Go.DurationNs(d)), R.Period, R.F, R.Arg, R.Seq);
 }
 
 /// <summary>Delivers ticks on C every period (time.Ticker). Create with Go.NewTicker.</summary>
@@ -64,7 +64,7 @@ public sealed class GoTicker
     /// <summary>Stops the ticker and resets its period to d; the next tick arrives after d. Call inside a goroutine.</summary>
     public void Reset(TimeSpan d)
     {
-        long ns = d.Ticks * 100;
+        long ns = Go.DurationNs(d);
         if (ns <= 0) throw new ArgumentOutOfRangeException(nameof(d), "non-positive interval for Ticker.Reset");
         _rt.ModTimer(R, Go.When(ns), ns, R.F, R.Arg, R.Seq);
     }
@@ -76,6 +76,15 @@ public static partial class Go
     public static long Nanotime() => Clock.Nanotime();
 
     /// <summary>The absolute time d from now, saturating (Go's when()).</summary>
+    /// <summary>
+    /// A TimeSpan as Go's time.Duration (int64 nanoseconds), saturating: TimeSpan reaches 100 times
+    /// further (its unit is 100 ns), and Ticks * 100 of TimeSpan.MaxValue wrapped to a negative
+    /// duration, so NewTimer(TimeSpan.MaxValue) fired at once. Go's durations end at about 292
+    /// years, and a timer that far out never fires (when saturates to maxWhen).
+    /// </summary>
+    internal static long DurationNs(TimeSpan d) =>
+        d.Ticks > long.MaxValue / 100 ? long.MaxValue : d.Ticks < long.MinValue / 100 ? long.MinValue : d.Ticks * 100;
+
     internal static long When(long d)
     {
         long t = Clock.Nanotime();
@@ -85,7 +94,7 @@ public static partial class Go
     }
 
     /// <summary>time.Sleep: parks the goroutine for at least d. Mirrors runtime.timeSleep.</summary>
-    public static SleepAwaitable Sleep(TimeSpan d) => new(d.Ticks * 100);
+    public static SleepAwaitable Sleep(TimeSpan d) => new(DurationNs(d));
 
     /// <summary>time.Sleep in nanoseconds.</summary>
     public static SleepAwaitable SleepNs(long ns) => new(ns);
@@ -95,7 +104,7 @@ public static partial class Go
     {
         var rt = GoRuntime.Current;
         var c = new Chan<long>(1, recvOnly: true);
-        var r = new RTimer { When = When(d.Ticks * 100), F = s_sendTime, Arg = c };
+        var r = new RTimer { When = When(DurationNs(d)), F = s_sendTime, Arg = c };
         rt.AddTimer(r);
         return new GoTimer(rt, r, c);
     }
@@ -114,7 +123,7 @@ public static partial class Go
     {
         ArgumentNullException.ThrowIfNull(f);
         var rt = GoRuntime.Current;
-        var r = new RTimer { When = When(d.Ticks * 100), F = s_goFunc, Arg = f };
+        var r = new RTimer { When = When(DurationNs(d)), F = s_goFunc, Arg = f };
         rt.AddTimer(r);
         return new GoTimer(rt, r, null);
     }
@@ -122,7 +131,7 @@ public static partial class Go
     /// <summary>time.NewTicker: sends the time on C every d.</summary>
     public static GoTicker NewTicker(TimeSpan d)
     {
-        long ns = d.Ticks * 100;
+        long ns = DurationNs(d);
         if (ns <= 0) throw new ArgumentOutOfRangeException(nameof(d), "non-positive interval for NewTicker");
         var rt = GoRuntime.Current;
         var c = new Chan<long>(1, recvOnly: true);

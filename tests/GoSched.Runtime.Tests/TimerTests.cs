@@ -116,6 +116,44 @@ public class TimerTests
         }
     }
 
+    /// <summary>
+    /// Durations beyond Go's (about 292 years) saturate instead of wrapping: TimeSpan.MaxValue's
+    /// Ticks * 100 overflowed to a negative duration, so such a timer, After or Sleep fired at once.
+    /// </summary>
+    [Fact]
+    public void HugeDurationsNeverFire()
+    {
+        bool timerFired = true, afterFired = true, sleeperWoke = true;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        Assert.False(timerFired, "NewTimer(TimeSpan.MaxValue) fired");
+        Assert.False(afterFired, "After(TimeSpan.MaxValue) fired");
+        Assert.False(sleeperWoke, "Sleep(TimeSpan.MaxValue) returned");
+
+        async GoTask Main()
+        {
+            var t = Go.NewTimer(TimeSpan.MaxValue);
+            var woke = new Chan<bool>(1);
+            Sleeper(woke);
+            var sel = Go.Select();
+            var tc = sel.Recv(t.C!);
+            var ac = sel.Recv(Go.After(TimeSpan.MaxValue));
+            var wc = sel.Recv(woke);
+            var to = sel.Recv(Go.After(TimeSpan.FromMilliseconds(20)));
+            int i = await sel;
+            timerFired = i == tc.Index;
+            afterFired = i == ac.Index;
+            sleeperWoke = i == wc.Index;
+            Assert.True(t.Stop(), "a pending timer stops");
+        }
+
+        async GoTask Sleeper(Chan<bool> woke)
+        {
+            await Go.Sleep(TimeSpan.MaxValue);
+            await woke.Send(true);
+        }
+    }
+
     [Fact]
     public void AfterFuncRunsInItsOwnGoroutineAndSelectTimesOut()
     {
