@@ -139,7 +139,7 @@ public static class CliApp
         var stealTries = IntOptions.Create("--steal-tries", "stealWork passes (Go: 4; 0 disables stealing)");
         var runqSize = IntOptions.Create("--runq-size", "local run-queue slots, a power of two >= 4 (Go: 256)");
         var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
-        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines every period: whole milliseconds, 10ms or 10 (as in Go)" };
+        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period: whole milliseconds, 10ms or 10 (as in Go)" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
         var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
@@ -166,7 +166,9 @@ public static class CliApp
                     ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) is > 0 and var tns ? tns : throw new ConfigException($"--timeout {ts}: expected a positive duration (examples: 30s, 5m)")) / 100)
                     : null;
                 bool asJson = parse.GetValue(json);
-                var result = w.Run(cfg, wargs, limit, asJson ? null : stdout);
+                // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
+                // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
+                var result = w.Run(cfg, wargs, limit, TextWriter.Synchronized(stderr));
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)

@@ -148,7 +148,7 @@ public sealed class BadInputTests : IDisposable
     {
         var (code, stdout, stderr) = CliTests.Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5", "--arg", "rounds=2", "--arg", "unit=100us");
         Assert.True(code == 0, stderr);
-        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal));
+        Assert.Contains(stderr.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal)); // stderr, as Go's
         Assert.Contains("schedtrace=5", stdout); // the settings line
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "500us"), "gosched run: --schedtrace 500us: schedtrace periods are whole milliseconds, as in Go");
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "1.5ms"), "gosched run: --schedtrace 1.5ms: schedtrace periods are whole milliseconds, as in Go");
