@@ -75,6 +75,78 @@ public class SchedTraceParserTests
         }
     }
 
+    /// <summary>
+    /// Go 1.19 parks sync.WaitGroup.Wait and sync.Mutex.Lock in sema.go's semacquire1 with
+    /// waitReasonSemacquire, so scheddetail prints status=4(semacquire) for both (Go 1.21's
+    /// "sync.WaitGroup.Wait" / "sync.Mutex.Lock" do not exist in 1.19).
+    /// </summary>
+    [Fact]
+    public void SchedDetail_WaitGroupWaitAndMutexLockWaitInSemacquireAsInGo119()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,schedtrace=1,scheddetail=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var gLines = r.Recording.SchedTrace.Where(l => l.StartsWith("  G", StringComparison.Ordinal)).ToArray();
+        // A block printed while main (G1) waited in Wait and the locker in Lock: two semacquire lines.
+        Assert.Contains(SemacquireBlocks(r.Recording.SchedTrace), n => n >= 2);
+        Assert.DoesNotContain(gLines, l => l.Contains("(sync.", StringComparison.Ordinal));
+
+        static async GoTask Main(GoRuntime rt)
+        {
+            var mu = new Mutex();
+            await mu.Lock();
+            var wg = new WaitGroup();
+            wg.Add(1);
+            Locker(mu, wg);
+            Releaser(rt, mu);
+            await wg.Wait();
+        }
+
+        static async GoTask Locker(Mutex mu, WaitGroup wg)
+        {
+            await mu.Lock();
+            mu.Unlock();
+            wg.Done();
+        }
+
+        // Holds the lock until a detail block has shown both waiters (bounded: 5 s of 1 ms sleeps).
+        static async GoTask Releaser(GoRuntime rt, Mutex mu)
+        {
+            for (int i = 0; i < 5000 && !SemacquireBlocks(rt.Recording.SchedTrace).Any(n => n >= 2); i++)
+                await Go.Sleep(TimeSpan.FromMilliseconds(1));
+            mu.Unlock();
+        }
+
+        // For each detail block, how many G lines wait in semacquire.
+        static IEnumerable<int> SemacquireBlocks(IReadOnlyList<string> trace)
+        {
+            int n = 0;
+            foreach (var line in trace)
+            {
+                if (line.StartsWith("SCHED ", StringComparison.Ordinal)) { yield return n; n = 0; }
+                else if (line.StartsWith("  G", StringComparison.Ordinal) && line.Contains(": status=4(semacquire) ", StringComparison.Ordinal)) n++;
+            }
+            yield return n;
+        }
+    }
+
+    /// <summary>The parser reads a wait reason as text: Go 1.19's words and Go 1.21's alike.</summary>
+    [Fact]
+    public void SchedTrace_ParserReadsGo119AndGo121WaitReasons()
+    {
+        var r = Parse(
+            "SCHED 0ms: gomaxprocs=1 idleprocs=0 threads=3 spinningthreads=0 idlethreads=1 runqueue=0 gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0",
+            "  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=0 gfreecnt=0 timerslen=0",
+            "  M0: p=0 curg=3 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=false lockedg=-1",
+            "  G1: status=4(semacquire) m=-1 lockedm=-1",
+            "  G2: status=4(sync.WaitGroup.Wait) m=-1 lockedm=-1",
+            "  G3: status=2() m=0 lockedm=-1",
+            "  G4: status=4(sync.Mutex.Lock) m=-1 lockedm=-1");
+        var d = Assert.Single(r.Details);
+        Assert.Equal(["semacquire", "sync.WaitGroup.Wait", "", "sync.Mutex.Lock"], d.Goroutines.Select(g => g.WaitReason));
+        Assert.Equal(3, Assert.Single(r.Samples).Goroutines?.Waiting);
+    }
+
     [Theory]
     [MemberData(nameof(Captures))]
     public void SchedTrace_RealCaptureParsesIntoOneSamplePerSchedLine(string file)
