@@ -130,6 +130,58 @@ public class SchedTraceParserTests
         }
     }
 
+    /// <summary>
+    /// Go sets m.blocked only while an M sleeps on a note (notesleep: stopm, stoplockedm), so while
+    /// every goroutine sleeps, the M waiting in netpoll for the timer prints blocked=false and the
+    /// other M (in stopm) blocked=true. Judged on most such blocks: one may catch an M on its way.
+    /// </summary>
+    [Fact]
+    public void SchedDetail_TheMInNetpollIsNotBlockedAsInGo()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,schedtrace=1,scheddetail=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var quiet = QuietBlocks(r.Recording.SchedTrace).ToList();
+        Assert.True(quiet.Count >= 10, $"{quiet.Count} detail blocks with every goroutine asleep");
+        int oneUnblocked = quiet.Count(ms => ms.Count(b => !b) == 1);
+        Assert.True(oneUnblocked > quiet.Count / 2,
+            $"{oneUnblocked} of {quiet.Count} blocks with every goroutine asleep show exactly one M with blocked=false (the one in netpoll)");
+
+        static async GoTask Main(GoRuntime rt)
+        {
+            // Two goroutines working at once start a second M, which later parks in stopm.
+            var wg = new WaitGroup();
+            wg.Add(2);
+            for (int i = 0; i < 2; i++) Busy(wg);
+            await wg.Wait();
+            // Sleep until 50 blocks have shown this goroutine asleep (bounded: 100 sleeps of 20 ms).
+            int seen = 0, read = 0;
+            for (int i = 0; i < 100 && seen < 50; i++)
+            {
+                await Go.Sleep(TimeSpan.FromMilliseconds(20));
+                var trace = rt.Recording.SchedTrace;
+                for (; read < trace.Count; read++)
+                    if (trace[read].StartsWith("  G1: status=4(sleep) ", StringComparison.Ordinal)) seen++;
+            }
+        }
+
+        static async GoTask Busy(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMilliseconds(5));
+            wg.Done();
+        }
+
+        // The M lines' blocked= flags of each detail block in which every P is idle and every
+        // goroutine sleeps (so one M polls for the timer and the others are in stopm).
+        static IEnumerable<bool[]> QuietBlocks(IReadOnlyList<string> trace)
+        {
+            foreach (var d in SchedTraceParser.Parse(new StringReader(string.Join('\n', trace)), "t").Details)
+                if (d.Procs.All(p => p.Status == 0) && d.Goroutines.Count > 0 && d.Goroutines.All(g => g.Status == 4 && g.WaitReason == "sleep")
+                    && d.Machines.All(m => m.P == -1 && m.CurG == -1 && !m.Spinning))
+                    yield return d.Machines.Select(m => m.Blocked).ToArray();
+        }
+    }
+
     /// <summary>The parser reads a wait reason as text: Go 1.19's words and Go 1.21's alike.</summary>
     [Fact]
     public void SchedTrace_ParserReadsGo119AndGo121WaitReasons()
