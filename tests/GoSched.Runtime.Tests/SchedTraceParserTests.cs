@@ -182,6 +182,44 @@ public class SchedTraceParserTests
         }
     }
 
+    /// <summary>
+    /// Go's sysmon sets lasttrace to the time it prints, so SCHED lines are never closer than the
+    /// period: a late line pushes the next one back instead of being followed by one a few ms later
+    /// (as a fixed grid of the period would). Lines are made late by a writer that takes 25 ms over
+    /// every third line, with a 20 ms period.
+    /// </summary>
+    [Fact]
+    public void SchedTrace_ALateLineIsNotFollowedByAShortIntervalAsInGo()
+    {
+        const int period = 20;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs=1,schedtrace={period},sampleperiodus=0"));
+        rt.SchedTraceOut = new SlowWriter();
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var ms = r.Recording.SchedTrace.Select(l => int.Parse(Regex.Match(l, @"^SCHED (\d+)ms: ").Groups[1].Value)).ToArray();
+        Assert.True(ms.Length >= 10, $"{ms.Length} SCHED lines");
+        var intervals = ms.Zip(ms.Skip(1), (a, b) => b - a).ToArray();
+        Assert.All(intervals, d => Assert.True(d >= period, $"intervals {string.Join(" ", intervals)} ms: one is under the {period} ms period"));
+
+        // Sleeps until 10 lines are out (bounded: 200 sleeps of 10 ms).
+        static async GoTask Main(GoRuntime rt)
+        {
+            for (int i = 0; i < 200 && rt.Recording.SchedTrace.Count < 10; i++)
+                await Go.Sleep(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
+    /// <summary>A schedtrace writer (a slow terminal, say) that holds the sampler 25 ms on every third line.</summary>
+    private sealed class SlowWriter : TextWriter
+    {
+        private int _lines;
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void WriteLine(string? value)
+        {
+            if (++_lines % 3 == 2) Thread.Sleep(25);
+        }
+    }
+
     /// <summary>The parser reads a wait reason as text: Go 1.19's words and Go 1.21's alike.</summary>
     [Fact]
     public void SchedTrace_ParserReadsGo119AndGo121WaitReasons()
