@@ -518,6 +518,8 @@ internal sealed class GoSchedSession
             var withCounters = runs.Where(r => r.Recording.Counters.Count > 0).ToArray();
             if (withCounters.Length == 0)
                 throw new DirectiveException($"plot counters: {string.Join(", ", runs.Select(r => r.Name))} carry no per-P counters (Go schedtrace logs do not)");
+            if (withCounters.Length < runs.Count)
+                context.DisplayAs($"Left out of plot counters: {string.Join(", ", runs.Except(withCounters).Select(r => $"'{r.Name}'"))}, which carry no per-P counters (Go schedtrace logs do not).", MarkdownMimeType);
             _plotly.Display(context, _plotly.Renderer.BarChart(RecordingCharts.Counters(withCounters)));
             return Task.CompletedTask;
         }
@@ -551,7 +553,7 @@ internal sealed class GoSchedSession
     /// <summary>plot timers: the lateness distribution, lateness over time and the heaps, each a chart with every run on it.</summary>
     private Task PlotTimersAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_timers, runs);
+        runs = KeepWith(s_timers, runs, context);
         DisplayLine(context, TimerCharts.LatenessDistribution(runs), TimerCharts.LatenessOverTime(runs));
         DisplayOrExplain(context, TimerCharts.Heaps(runs), "timer heaps");
         return Task.CompletedTask;
@@ -560,7 +562,7 @@ internal sealed class GoSchedSession
     /// <summary>plot netpoll: the wake-latency distribution, then polls and goroutines readied over time.</summary>
     private Task PlotNetpollAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_netpoll, runs);
+        runs = KeepWith(s_netpoll, runs, context);
         DisplayLine(context, BlockingCharts.WakeLatency(runs));
         DisplayOrExplain(context, BlockingCharts.PollsOverTime(runs), "polls over time");
         return Task.CompletedTask;
@@ -569,21 +571,29 @@ internal sealed class GoSchedSession
     /// <summary>plot syscalls: system calls and P hand-offs over time, then Ms by state over time (both need samples).</summary>
     private Task PlotSyscallsAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_syscalls, runs);
+        runs = KeepWith(s_syscalls, runs, context);
         RefuseUnsampled(GoSchedDirective.PlotSyscalls, runs);
         DisplayLine(context, BlockingCharts.HandoffsOverTime(runs)!, BlockingCharts.MachinesOverTime(runs));
         return Task.CompletedTask;
     }
 
-    /// <summary>Refuses the runs that lack what the plot kind needs, naming each and saying what to run.</summary>
-    private void RefuseWithout(PlotNeeds needs, IReadOnlyList<NamedRecording> runs)
+    /// <summary>
+    /// The runs that have what the plot kind needs. The others are left out with a one-line note
+    /// naming each and why; if none has it, the plot is refused, saying what to run.
+    /// </summary>
+    private IReadOnlyList<NamedRecording> KeepWith(PlotNeeds needs, IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
         var without = runs.Where(r => needs.Has(r.Recording) != true).ToArray();
         if (without.Length == 0)
-            return;
+            return runs;
         string Why(NamedRecording r) => needs.Has(r.Recording) is null
             ? $"'{r.Name}' is a {(r.Recording.Source == "go" ? "Go schedtrace log, which records" : "recording with")} no {needs.Table}"
             : needs.NoneIn(r);
+        if (without.Length < runs.Count)
+        {
+            context.DisplayAs($"Left out of plot {needs.Kind}: {string.Join("; ", without.Select(Why))}.", MarkdownMimeType);
+            return runs.Except(without).ToArray();
+        }
         var known = needs.Workloads.Where(w => _backend.Workloads.Any(b => b.Name == w)).ToArray();
         string what = known.Length > 0
             ? $"run a workload {needs.Whose} first: {GoSchedDirective.Name} {GoSchedDirective.Run} {known[0]}" +
@@ -632,7 +642,10 @@ internal sealed class GoSchedSession
             else if (TryGetVariable(name) is { } recording)
                 runs.Add(new NamedRecording(name, recording));
             else if (CSharp is { } csharp && csharp.TryGetValue<object>(name, out var other))
-                throw new DirectiveException($"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
+                throw new DirectiveException(other is RunResult
+                    // rt.Run's result: its recording is one property away.
+                    ? $"--runs: the variable '{name}' holds a RunResult, not a Recording: plot its recording with `var {name}Recording = {name}.Recording;` then `--runs {name}Recording`"
+                    : $"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
             else
                 throw new DirectiveException(
                     $"--runs: no run or Recording variable named '{name}' (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
