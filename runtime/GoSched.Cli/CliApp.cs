@@ -72,9 +72,10 @@ public static class CliApp
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
         var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
         var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this (default 10m)" };
+        var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
         var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
         {
-            file, outDir, cellTimeout,
+            file, outDir, cellTimeout, allowErrors,
         };
         cmd.Action = new CheckedAsyncAction(stderr, async (parse, ct) =>
         {
@@ -112,9 +113,12 @@ public static class CliApp
             }
             try
             {
-                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit }.RunAsync(path, Path.GetFullPath(output), ct);
+                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit, AllowErrors = parse.GetValue(allowErrors) }.RunAsync(path, Path.GetFullPath(output), ct);
+                foreach (var f in result.AllowedErrors) stderr.WriteLine($"gosched notebook: {f} (recorded in the cell's output; --allow-errors went on)");
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
-                stdout.WriteLine($"{result.CellsRun} cells run; wrote {result.ExecutedNotebook} and {result.Html}");
+                foreach (var n in result.Notes) stderr.WriteLine($"gosched notebook: {n}");
+                string errors = result.AllowedErrors.Count switch { 0 => "", 1 => " (1 with an error)", var n => $" ({n} with errors)" };
+                stdout.WriteLine($"{result.CellsRun} cells run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");
                 return result.ExitCode;
             }
             catch (NotebookException e)

@@ -18,8 +18,8 @@ using Microsoft.DotNet.Interactive.Formatting.TabularData;
 
 namespace GoSched.Interactive.Workbench;
 
-/// <summary>A run going on in the background (`run --background`): its task and the handle that changes its GOMAXPROCS.</summary>
-internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, Task<RunOutcome> Task, IRunControl Control);
+/// <summary>A run going on in the background (`run --background`): its task, the handle that changes its GOMAXPROCS, and what stops it.</summary>
+internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, Task<RunOutcome> Task, IRunControl Control, CancellationTokenSource Stop);
 
 /// <summary>A run kept by the session.</summary>
 internal sealed record KeptRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, RunOutcome Outcome);
@@ -358,7 +358,8 @@ internal sealed class GoSchedSession
     private async Task StartBackgroundAsync(string workload, Dictionary<string, string> args, string name, KernelInvocationContext context)
     {
         var started = new TaskCompletionSource<IRunControl>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var task = _backend.RunAsync(workload, Config, args, c => started.TrySetResult(c), CancellationToken.None);
+        var stop = new CancellationTokenSource(); // StopBackgroundAsync: the notebook ended with the run still going on
+        var task = _backend.RunAsync(workload, Config, args, c => started.TrySetResult(c), stop.Token);
         if (await Task.WhenAny(task, started.Task) == task && !started.Task.IsCompleted)
         {
             // The arguments were refused: throws (a DirectiveException, or the workload's own check).
@@ -366,10 +367,28 @@ internal sealed class GoSchedSession
             catch (ArgumentException e) when (e is not ConfigException) { throw new DirectiveException($"{workload}: {e.Message}"); }
             throw new DirectiveException($"{workload}: the run ended before it started");
         }
-        _background = new BackgroundRun(name, workload, args, task, await started.Task);
+        _background = new BackgroundRun(name, workload, args, task, await started.Task, stop);
         context.DisplayAs(
             $"`{workload}` runs in the background as `{name}`: `{GoSchedDirective.Name} {GoSchedDirective.Config} --gomaxprocs N` changes its GOMAXPROCS " +
             $"while it runs; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it and shows its summary.", MarkdownMimeType);
+    }
+
+    /// <summary>
+    /// At the end of a notebook run (`gosched notebook`): stops the background run if it is still
+    /// going on, waiting at most <paramref name="wait"/> for it to stop, and returns a line saying
+    /// so; null if no run was going on. A run nobody waited for would otherwise be cut off unseen
+    /// when the process exits.
+    /// </summary>
+    internal async Task<string?> StopBackgroundAsync(TimeSpan wait)
+    {
+        if (_background is not { } bg) return null;
+        _background = null;
+        if (bg.Task.IsCompleted) return null; // it ended on its own: nothing was cut short
+        bg.Stop.Cancel(); // its goroutines stop at their next await
+        bool stopped = await Task.WhenAny(bg.Task, Task.Delay(wait)) == bg.Task;
+        return $"the background run `{bg.Name}` ({bg.Workload}) was still going on when the notebook ended: " +
+               $"{(stopped ? "it was stopped" : $"it was told to stop and had not within {wait.TotalSeconds:0} s")} and its results are not in the notebook " +
+               $"(end the notebook with `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` to wait for it)";
     }
 
     /// <summary>Keeps the background run if it has ended (or once it ends, with <paramref name="wait"/>).</summary>
