@@ -18,11 +18,20 @@
 //
 // A cell error is a failure: the run stops at the first one (as nbconvert does: later cells
 // usually depend on it), the outputs so far are still written, and the result names the cell.
-// A cell that runs past CellTimeout fails too, even one that blocks its thread and never sees the
-// cancellation (Thread.Sleep, a goroutine that never awaits): the runner stops waiting for it,
-// writes what it has and leaves that kernel behind. Raw cells are not code and are not run.
+// With AllowErrors (nbconvert's --allow-errors), for a notebook that shows errors on purpose, the
+// error stays in the cell's output, the run goes on, and the result lists it apart from failures.
+// A cell that runs past CellTimeout fails in either case, even one that blocks its thread and
+// never sees the cancellation (Thread.Sleep, a goroutine that never awaits): the runner stops
+// waiting for it, writes what it has and leaves that kernel behind. Raw cells are not code and
+// are not run.
+//
+// A notebook may end with a `#!gosched run ... --background` that nobody waited for. The runner
+// stops that run once the last cell has run (its results would not be in the notebook anyway, and
+// the process would cut it off unseen) and says so in the last cell's output (stderr) and in the
+// result's Notes; it is not a failure. `#!gosched status --wait` at the end waits for it instead.
 using System.Text.RegularExpressions;
 using GoSched.Interactive;
+using GoSched.Interactive.Workbench;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -50,9 +59,15 @@ public sealed class NotebookException(string message, Exception? inner = null) :
 /// <summary>What a notebook run produced.</summary>
 public sealed record NotebookResult(string Notebook, string ExecutedNotebook, string Html, int CellsRun, IReadOnlyList<CellFailure> Failures)
 {
+    /// <summary>Cell errors recorded in the outputs and run past (<see cref="NotebookRunner.AllowErrors"/>): not failures.</summary>
+    public IReadOnlyList<CellFailure> AllowedErrors { get; init; } = [];
+
+    /// <summary>What the runner did besides running cells (a background run it stopped at the end), one line each.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     public bool Succeeded => Failures.Count == 0;
 
-    /// <summary>0 when every cell ran without error, 1 otherwise: the CLI's exit code.</summary>
+    /// <summary>0 when no cell failed (errors run past with AllowErrors do not count), 1 otherwise: the CLI's exit code.</summary>
     public int ExitCode => Succeeded ? 0 : 1;
 }
 
@@ -69,6 +84,15 @@ public sealed class NotebookRunner
 
     /// <summary>Per-cell time limit; a cell still running then is cancelled and fails.</summary>
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Record a cell's error in its output and go on with the next cell (nbconvert's
+    /// --allow-errors); a cell that runs past <see cref="CellTimeout"/> still stops the run.
+    /// </summary>
+    public bool AllowErrors { get; init; }
+
+    /// <summary>How long the runner waits for a background run it stops at the end of the notebook.</summary>
+    private static readonly TimeSpan s_backgroundStopWait = TimeSpan.FromSeconds(30);
 
     /// <summary>Reports progress ("cell 3/12"), e.g. to the console; null for none.</summary>
     public TextWriter? Log { get; init; }
@@ -109,8 +133,11 @@ public sealed class NotebookRunner
         CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
 
         var failures = new List<CellFailure>();
+        var allowed = new List<CellFailure>();
+        var notes = new List<string>();
         int run = 0;
         bool abandoned = false;
+        InteractiveDocumentElement? lastRun = null;
         string previousDirectory = Environment.CurrentDirectory;
         Environment.CurrentDirectory = Path.GetDirectoryName(notebookPath)!;
         CompositeKernel? kernel = null;
@@ -125,10 +152,17 @@ public sealed class NotebookRunner
                 cell.Outputs.Clear();
                 cell.ExecutionOrder = ++run;
                 Log?.WriteLine($"cell {i + 1}/{document.Elements.Count}");
-                var (error, finished) = await RunCellAsync(kernel, cell, cancellationToken);
+                lastRun = cell;
+                var (error, finished, timedOut) = await RunCellAsync(kernel, cell, cancellationToken);
                 abandoned = !finished;
                 if (error is not null)
-                    failures.Add(new CellFailure(i + 1, cell.Contents, error));
+                    (AllowErrors && !timedOut ? allowed : failures).Add(new CellFailure(i + 1, cell.Contents, error));
+            }
+            if (!abandoned && GoSchedSession.For(kernel) is { } session && await session.StopBackgroundAsync(s_backgroundStopWait) is { } stopped)
+            {
+                lastRun?.Outputs.Add(new TextElement(stopped + "\n", "stderr"));
+                notes.Add(stopped);
+                Log?.WriteLine(stopped);
             }
         }
         finally
@@ -148,7 +182,7 @@ public sealed class NotebookRunner
         });
         string html = Path.Combine(outputDirectory, name + ".html");
         await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken));
-        return new NotebookResult(notebookPath, ipynb, html, run, failures);
+        return new NotebookResult(notebookPath, ipynb, html, run, failures) { AllowedErrors = allowed, Notes = notes };
     }
 
     private static byte[] ReadNotebookFile(string path, string shown)
@@ -299,15 +333,15 @@ public sealed class NotebookRunner
         return kernel;
     }
 
-    /// <summary>Submits one cell and records its outputs; returns the error message if it failed, and whether the cell finished.</summary>
-    private async Task<(string? Error, bool Finished)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
+    /// <summary>Submits one cell and records its outputs; returns the error message if it failed, whether the cell finished, and whether it ran past the time limit.</summary>
+    private async Task<(string? Error, bool Finished, bool TimedOut)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
     {
         string kernelName = cell.KernelName ?? CSharp;
         if (kernel.FindKernelByName(kernelName) is null)
         {
             string message = $"the {kernelName} kernel is not available in-process (only {CSharp})";
             cell.Outputs.Add(new ErrorElement(message, "KernelNotFound"));
-            return (message, true);
+            return (message, true, false);
         }
 
         string code = s_extensionReference.Replace(cell.Contents, "");
@@ -319,7 +353,7 @@ public sealed class NotebookRunner
                                  "which runs notebooks in-process; in Jupyter, this #r line loads it from the local package feed.",
             }));
         if (string.IsNullOrWhiteSpace(code))
-            return (null, true);
+            return (null, true, false);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CellTimeout);
@@ -332,7 +366,7 @@ public sealed class NotebookRunner
         {
             string message = timedOut + "; the cell does not respond to cancellation (code that blocks its thread: a sleep, or a goroutine that never awaits)";
             cell.Outputs.Add(new ErrorElement(message, "CellTimeout"));
-            return (message, false);
+            return (message, false, true);
         }
         KernelCommandResult result;
         try
@@ -343,7 +377,7 @@ public sealed class NotebookRunner
         {
             // The kernel gave up on the command; the cell's code may still be running on its thread.
             cell.Outputs.Add(new ErrorElement(timedOut, "CellTimeout"));
-            return (timedOut, false);
+            return (timedOut, false, true);
         }
 
         foreach (var e in result.Events)
@@ -378,7 +412,7 @@ public sealed class NotebookRunner
             cell.Outputs.Add(new ErrorElement(failed.Message, failed.Exception?.GetType().Name ?? "Error", failed.Exception?.StackTrace?.Split('\n') ?? []));
         if (timeout.IsCancellationRequested && failure is null)
             failure = $"cancelled after {CellTimeout.TotalSeconds:0} s";
-        return (failure, true);
+        return (failure, true, timeout.IsCancellationRequested); // past the time limit, or the whole run was cancelled
     }
 
     private static string Plain(DisplayEvent e) =>

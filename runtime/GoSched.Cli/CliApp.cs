@@ -72,9 +72,10 @@ public static class CliApp
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
         var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
         var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this (default 10m)" };
+        var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
         var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
         {
-            file, outDir, cellTimeout,
+            file, outDir, cellTimeout, allowErrors,
         };
         cmd.Action = new CheckedAsyncAction(stderr, async (parse, ct) =>
         {
@@ -112,9 +113,12 @@ public static class CliApp
             }
             try
             {
-                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit }.RunAsync(path, Path.GetFullPath(output), ct);
+                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit, AllowErrors = parse.GetValue(allowErrors) }.RunAsync(path, Path.GetFullPath(output), ct);
+                foreach (var f in result.AllowedErrors) stderr.WriteLine($"gosched notebook: {f} (recorded in the cell's output; --allow-errors went on)");
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
-                stdout.WriteLine($"{result.CellsRun} cells run; wrote {result.ExecutedNotebook} and {result.Html}");
+                foreach (var n in result.Notes) stderr.WriteLine($"gosched notebook: {n}");
+                string errors = result.AllowedErrors.Count switch { 0 => "", 1 => " (1 with an error)", var n => $" ({n} with errors)" };
+                stdout.WriteLine($"{result.CellsRun} cells run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");
                 return result.ExitCode;
             }
             catch (NotebookException e)
@@ -139,7 +143,7 @@ public static class CliApp
         var stealTries = IntOptions.Create("--steal-tries", "stealWork passes (Go: 4; 0 disables stealing)");
         var runqSize = IntOptions.Create("--runq-size", "local run-queue slots, a power of two >= 4 (Go: 256)");
         var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
-        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines every period: whole milliseconds, 10ms or 10 (as in Go)" };
+        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period: whole milliseconds, 10ms or 10 (as in Go)" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
         var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
@@ -166,7 +170,9 @@ public static class CliApp
                     ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) is > 0 and var tns ? tns : throw new ConfigException($"--timeout {ts}: expected a positive duration (examples: 30s, 5m)")) / 100)
                     : null;
                 bool asJson = parse.GetValue(json);
-                var result = w.Run(cfg, wargs, limit, asJson ? null : stdout);
+                // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
+                // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
+                var result = w.Run(cfg, wargs, limit, TextWriter.Synchronized(stderr));
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)

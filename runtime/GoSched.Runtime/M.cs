@@ -47,7 +47,10 @@ internal sealed class M
     /// <summary>True while this M is out of work and actively looking for it (counted in sched.nmspinning).</summary>
     public bool Spinning;
 
-    /// <summary>Parked on <see cref="Park"/> in stopm.</summary>
+    /// <summary>
+    /// Asleep on <see cref="Park"/> (stopm, stoplockedm): Go's m.blocked, which only notesleep sets.
+    /// An M waiting in netpoll is not blocked (scheddetail prints blocked=false for it, as Go's).
+    /// </summary>
     public volatile bool Blocked;
 
     /// <summary>Link on the idle-M list (sched.midle); owned by sched.lock.</summary>

@@ -241,9 +241,9 @@ public sealed partial class GoRuntime
                 delay = pollUntil - Clock.Nanotime();
                 if (delay < 0) delay = 0;
             }
-            mp.Blocked = true;
+            // Not Blocked: Go sets m.blocked only inside notesleep (lock_futex.go), so the polling M
+            // prints blocked=false in scheddetail. The sampler sees this M through sched.lastpoll == 0.
             var list = _poller.Netpoll(delay); // block until new work is available
-            mp.Blocked = false;
             now = Clock.Nanotime();
             Interlocked.Exchange(ref _sched.PollUntil, 0);
             Interlocked.Exchange(ref _sched.LastPoll, now);

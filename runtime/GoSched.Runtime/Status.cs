@@ -44,21 +44,34 @@ public enum PStatus
     Dead = 4,
 }
 
-/// <summary>Why a goroutine waits (runtime2.go waitReason strings, as scheddetail prints them).</summary>
+/// <summary>
+/// Why a goroutine waits: Go 1.19's runtime2.go waitReason strings, as scheddetail and the deadlock
+/// report print them, each used where Go 1.19 parks with it. Go 1.19 has no reason of its own for
+/// sync.WaitGroup.Wait or sync.Mutex.Lock (Go 1.21 added "sync.WaitGroup.Wait" and
+/// "sync.Mutex.Lock"): both park in sema.go's semacquire1 with waitReasonSemacquire.
+/// </summary>
 public enum WaitReason
 {
     Zero,
+    /// <summary>chan.go chanrecv (also a receive from a timer's channel).</summary>
     ChanReceive,
+    /// <summary>chan.go chansend.</summary>
     ChanSend,
+    /// <summary>chan.go chanrecv on a nil channel (not used: there are no nil channels here).</summary>
     ChanReceiveNilChan,
+    /// <summary>chan.go chansend on a nil channel (not used: there are no nil channels here).</summary>
     ChanSendNilChan,
+    /// <summary>select.go selectgo.</summary>
     Select,
+    /// <summary>select.go block (select {}).</summary>
     SelectNoCases,
-    SyncMutexLock,
-    SyncWaitGroupWait,
+    /// <summary>sema.go semacquire1: sync.WaitGroup.Wait (runtime_Semacquire) and sync.Mutex.Lock (runtime_SemacquireMutex).</summary>
     Semacquire,
+    /// <summary>time.go timeSleep.</summary>
     Sleep,
+    /// <summary>Differs from Go (which has no .NET tasks): a goroutine in Go.Await(task).</summary>
     TaskWait,
+    /// <summary>netpoll.go netpollblock.</summary>
     IOWait,
 }
 
@@ -73,8 +86,6 @@ internal static class WaitReasonText
         WaitReason.ChanSendNilChan => "chan send (nil chan)",
         WaitReason.Select => "select",
         WaitReason.SelectNoCases => "select (no cases)",
-        WaitReason.SyncMutexLock => "sync.Mutex.Lock",
-        WaitReason.SyncWaitGroupWait => "sync.WaitGroup.Wait",
         WaitReason.Semacquire => "semacquire",
         WaitReason.Sleep => "sleep",
         WaitReason.TaskWait => ".NET task wait",

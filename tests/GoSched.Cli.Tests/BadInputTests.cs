@@ -45,6 +45,28 @@ public sealed class BadInputTests : IDisposable
         Assert.False(Directory.Exists(outDir), "an output folder was made for a file that is not a notebook");
     }
 
+    // A notebook that shows an error on purpose: --allow-errors records it and goes on, exit 0.
+    [Fact]
+    public void NotebookAllowErrorsRecordsTheErrorGoesOnAndExitsZero()
+    {
+        string nb = Notebook("errs.ipynb", """
+            {"cells":[
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"#!gosched config --gomaxprocs 0"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        var stops = CliTests.Invoke("notebook", nb, "--out", Path.Combine(_dir, "a"));
+        Assert.Equal(1, stops.Code);
+        Assert.Contains("gosched notebook: cell 1: ", stops.Err);
+        Assert.StartsWith("1 cells run;", stops.Out);
+
+        var goesOn = CliTests.Invoke("notebook", nb, "--out", Path.Combine(_dir, "b"), "--allow-errors");
+        Assert.True(goesOn.Code == 0, goesOn.Err);
+        Assert.Contains("gosched notebook: cell 1: ", goesOn.Err);
+        Assert.Contains("--allow-errors went on", goesOn.Err);
+        Assert.StartsWith("2 cells run (1 with an error);", goesOn.Out);
+    }
+
     // 2. Reading and writing errors were .NET's messages.
     [Fact]
     public void InvalidJsonSaysWhereAndAnEmptyFileSaysSo()
@@ -148,7 +170,7 @@ public sealed class BadInputTests : IDisposable
     {
         var (code, stdout, stderr) = CliTests.Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5", "--arg", "rounds=2", "--arg", "unit=100us");
         Assert.True(code == 0, stderr);
-        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal));
+        Assert.Contains(stderr.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal)); // stderr, as Go's
         Assert.Contains("schedtrace=5", stdout); // the settings line
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "500us"), "gosched run: --schedtrace 500us: schedtrace periods are whole milliseconds, as in Go");
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "1.5ms"), "gosched run: --schedtrace 1.5ms: schedtrace periods are whole milliseconds, as in Go");

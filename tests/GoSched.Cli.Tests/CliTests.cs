@@ -43,14 +43,28 @@ public class CliTests
     }
 
     [Fact]
-    public void RunPrintsSchedtraceInGoFormatAndASummary()
+    public void RunPrintsSchedtraceInGoFormatToStderrAndASummaryToStdout()
     {
-        var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5ms", "--arg", "rounds=2", "--arg", "unit=100us");
+        var (code, stdout, stderr) = Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5ms", "--arg", "rounds=2", "--arg", "unit=100us");
         Assert.Equal(0, code);
-        var sched = stdout.Split('\n').Where(l => l.StartsWith("SCHED ")).ToList();
+        // Go's runtime prints schedtrace to stderr (fd 2): `prog >o 2>e` puts every SCHED line in e.
+        var sched = stderr.Split('\n').Where(l => l.StartsWith("SCHED ")).ToList();
         Assert.NotEmpty(sched);
         Assert.All(sched, l => Assert.Matches(@"^SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ idlethreads=\d+ runqueue=\d+ \[\d+ \d+\]$", l.TrimEnd('\r')));
+        Assert.DoesNotContain(stdout.Split('\n'), l => l.StartsWith("SCHED ", StringComparison.Ordinal));
         Assert.Contains("goroutines   ", stdout);
+    }
+
+    [Fact]
+    public void RunJsonWithSchedtraceKeepsStdoutOneJsonObjectAndTracesToStderr()
+    {
+        var (code, stdout, stderr) = Invoke("run", "fanout", "--gomaxprocs", "2", "--schedtrace", "5ms", "--scheddetail", "--json", "--arg", "rounds=2", "--arg", "unit=100us");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout); // throws if anything else reached stdout
+        Assert.Contains("schedtrace=5", doc.RootElement.GetProperty("settings").GetString());
+        var lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Contains(lines, l => l.StartsWith("SCHED ", StringComparison.Ordinal) && l.Contains(" gcwaiting="));
+        Assert.Contains(lines, l => l.StartsWith("  P0: status=", StringComparison.Ordinal));
     }
 
     [Theory]

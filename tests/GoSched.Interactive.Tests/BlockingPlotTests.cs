@@ -74,23 +74,28 @@ public class BlockingPlotTests : KernelTestBase
     }
 
     [Fact]
-    public async Task A_run_without_netpoll_wakes_is_refused_naming_it_and_what_to_run()
+    public async Task Runs_without_netpoll_wakes_are_left_out_or_refused_naming_them_and_what_to_run()
     {
         await SucceedsAsync("#!gosched run netecho --name n\n#!gosched run fanout --name f\n#!gosched run timers --name t");
 
+        var result = await SucceedsAsync("#!gosched plot netpoll --runs n,f,t");
+        Assert.NotEmpty(Charts(result));
+        Assert.Contains("Left out of plot netpoll: no goroutine was woken by netpoll in 'f' (fanout); no goroutine was woken by netpoll in 't' (timers).", Displayed(result, Markdown));
         Assert.Equal(
             "plot netpoll: no goroutine was woken by netpoll in 'f' (fanout); no goroutine was woken by netpoll in 't' (timers): " +
             "run a workload whose goroutines wait on the network first: #!gosched run netecho",
-            await FailsAsync("#!gosched plot netpoll --runs n,f,t"));
+            await FailsAsync("#!gosched plot netpoll --runs f,t"));
     }
 
     [Fact]
-    public async Task A_Go_schedtrace_log_is_refused_by_netpoll_and_syscalls()
+    public async Task A_Go_schedtrace_log_is_left_out_or_refused_by_netpoll_and_syscalls()
     {
         await SucceedsAsync("#!gosched run netecho --name n");
         string capture = Path.Combine(AppContext.BaseDirectory, "captures", "fanout-gomaxprocs2-schedtrace.log");
 
-        Assert.Contains("is a Go schedtrace log, which records no netpoll wake latency", await FailsAsync($"#!gosched plot netpoll --runs n --schedtrace {capture}"));
+        Assert.Contains(Displayed(await SucceedsAsync($"#!gosched plot netpoll --runs n --schedtrace {capture}"), Markdown),
+            m => m.Contains("is a Go schedtrace log, which records no netpoll wake latency"));
+        Assert.Contains("is a Go schedtrace log, which records no netpoll wake latency", await FailsAsync($"#!gosched plot netpoll --schedtrace {capture}"));
         Assert.Contains("is a Go schedtrace log, which records no system calls", await FailsAsync($"#!gosched plot syscalls --schedtrace {capture}"));
     }
 

@@ -46,6 +46,21 @@ public class CellCheckTests : KernelTestBase
     }
 
     [Fact]
+    public async Task Plot_runs_given_a_RunResult_says_to_plot_its_Recording()
+    {
+        await SucceedsAsync("""
+            using GoSched;
+            async GoTask Noop() { await Go.Gosched(); }
+            RunResult r2;
+            using (var rt = new GoRuntime(goConfig)) r2 = await rt.RunAsync(() => Noop());
+            """);
+        string message = await FailsAsync("#!gosched plot runq --runs r2");
+        Assert.Equal("--runs: the variable 'r2' holds a RunResult, not a Recording: plot its recording with `var r2Recording = r2.Recording;` then `--runs r2Recording`", message);
+        await SucceedsAsync("var r2Recording = r2.Recording;");
+        Assert.Single(Charts(await SucceedsAsync("#!gosched plot runq --runs r2Recording")));
+    }
+
+    [Fact]
     public async Task Status_wait_with_nothing_in_the_background_says_so()
     {
         var result = await SucceedsAsync("#!gosched status --wait");

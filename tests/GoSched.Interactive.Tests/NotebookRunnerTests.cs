@@ -126,4 +126,48 @@ public class NotebookRunnerTests : IDisposable
         Assert.Equal("[]", cells[3].GetProperty("outputs").GetRawText().Replace(" ", ""));
         Assert.Contains("gomaxprocs=0", await File.ReadAllTextAsync(result.Html));
     }
+
+    [Fact]
+    public async Task With_allow_errors_the_error_is_recorded_and_the_run_goes_on_with_exit_code_0()
+    {
+        var result = await new NotebookRunner { AllowErrors = true }.RunAsync(Fixture("runner-fails.ipynb"), _out);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Empty(result.Failures);
+        var error = Assert.Single(result.AllowedErrors);
+        Assert.Equal(3, error.Cell);
+        Assert.Contains("gomaxprocs=0: must be between 1 and 256", error.Message);
+        Assert.Equal(3, result.CellsRun);
+
+        using var executed = JsonDocument.Parse(await File.ReadAllTextAsync(result.ExecutedNotebook));
+        var cells = executed.RootElement.GetProperty("cells").EnumerateArray().ToArray();
+        Assert.Contains("\"output_type\": \"error\"", cells[2].GetProperty("outputs").GetRawText());
+        Assert.Contains("never runs", cells[3].GetProperty("outputs").GetRawText()); // it does now
+    }
+
+    [Fact]
+    public async Task A_background_run_left_going_at_the_end_is_stopped_and_the_last_cell_says_so()
+    {
+        string nb = WriteNotebook(("code", "#!gosched run stw --arg duration=10m --background --name soak"), ("code", "1 + 1"));
+        var result = await new NotebookRunner().RunAsync(nb, Path.Combine(_out, "out")).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        string note = Assert.Single(result.Notes);
+        Assert.Contains("the background run `soak` (stw) was still going on when the notebook ended: it was stopped", note);
+        Assert.Contains("#!gosched status --wait", note);
+        using var executed = JsonDocument.Parse(await File.ReadAllTextAsync(result.ExecutedNotebook));
+        var last = executed.RootElement.GetProperty("cells").EnumerateArray().Last().GetProperty("outputs").GetRawText();
+        Assert.Contains("was still going on when the notebook ended", last);
+        Assert.Contains("\"stderr\"", last);
+    }
+
+    [Fact]
+    public async Task A_background_run_waited_for_at_the_end_leaves_no_note()
+    {
+        string nb = WriteNotebook(("code", "#!gosched run pingpong --arg rounds=1000 --background --name quick"), ("code", "#!gosched status --wait"));
+        var result = await new NotebookRunner().RunAsync(nb, Path.Combine(_out, "out")).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures));
+        Assert.Empty(result.Notes);
+    }
 }

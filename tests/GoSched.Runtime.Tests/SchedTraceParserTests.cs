@@ -75,6 +75,168 @@ public class SchedTraceParserTests
         }
     }
 
+    /// <summary>
+    /// Go 1.19 parks sync.WaitGroup.Wait and sync.Mutex.Lock in sema.go's semacquire1 with
+    /// waitReasonSemacquire, so scheddetail prints status=4(semacquire) for both (Go 1.21's
+    /// "sync.WaitGroup.Wait" / "sync.Mutex.Lock" do not exist in 1.19).
+    /// </summary>
+    [Fact]
+    public void SchedDetail_WaitGroupWaitAndMutexLockWaitInSemacquireAsInGo119()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,schedtrace=1,scheddetail=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var gLines = r.Recording.SchedTrace.Where(l => l.StartsWith("  G", StringComparison.Ordinal)).ToArray();
+        // A block printed while main (G1) waited in Wait and the locker in Lock: two semacquire lines.
+        Assert.Contains(SemacquireBlocks(r.Recording.SchedTrace), n => n >= 2);
+        Assert.DoesNotContain(gLines, l => l.Contains("(sync.", StringComparison.Ordinal));
+
+        static async GoTask Main(GoRuntime rt)
+        {
+            var mu = new Mutex();
+            await mu.Lock();
+            var wg = new WaitGroup();
+            wg.Add(1);
+            Locker(mu, wg);
+            Releaser(rt, mu);
+            await wg.Wait();
+        }
+
+        static async GoTask Locker(Mutex mu, WaitGroup wg)
+        {
+            await mu.Lock();
+            mu.Unlock();
+            wg.Done();
+        }
+
+        // Holds the lock until a detail block has shown both waiters (bounded: 5 s of 1 ms sleeps).
+        static async GoTask Releaser(GoRuntime rt, Mutex mu)
+        {
+            for (int i = 0; i < 5000 && !SemacquireBlocks(rt.Recording.SchedTrace).Any(n => n >= 2); i++)
+                await Go.Sleep(TimeSpan.FromMilliseconds(1));
+            mu.Unlock();
+        }
+
+        // For each detail block, how many G lines wait in semacquire.
+        static IEnumerable<int> SemacquireBlocks(IReadOnlyList<string> trace)
+        {
+            int n = 0;
+            foreach (var line in trace)
+            {
+                if (line.StartsWith("SCHED ", StringComparison.Ordinal)) { yield return n; n = 0; }
+                else if (line.StartsWith("  G", StringComparison.Ordinal) && line.Contains(": status=4(semacquire) ", StringComparison.Ordinal)) n++;
+            }
+            yield return n;
+        }
+    }
+
+    /// <summary>
+    /// Go sets m.blocked only while an M sleeps on a note (notesleep: stopm, stoplockedm), so while
+    /// every goroutine sleeps, the M waiting in netpoll for the timer prints blocked=false and the
+    /// other M (in stopm) blocked=true. Judged on most such blocks: one may catch an M on its way.
+    /// </summary>
+    [Fact]
+    public void SchedDetail_TheMInNetpollIsNotBlockedAsInGo()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,schedtrace=1,scheddetail=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var quiet = QuietBlocks(r.Recording.SchedTrace).ToList();
+        Assert.True(quiet.Count >= 10, $"{quiet.Count} detail blocks with every goroutine asleep");
+        int oneUnblocked = quiet.Count(ms => ms.Count(b => !b) == 1);
+        Assert.True(oneUnblocked > quiet.Count / 2,
+            $"{oneUnblocked} of {quiet.Count} blocks with every goroutine asleep show exactly one M with blocked=false (the one in netpoll)");
+
+        static async GoTask Main(GoRuntime rt)
+        {
+            // Two goroutines working at once start a second M, which later parks in stopm.
+            var wg = new WaitGroup();
+            wg.Add(2);
+            for (int i = 0; i < 2; i++) Busy(wg);
+            await wg.Wait();
+            // Sleep until 50 blocks have shown this goroutine asleep (bounded: 100 sleeps of 20 ms).
+            int seen = 0, read = 0;
+            for (int i = 0; i < 100 && seen < 50; i++)
+            {
+                await Go.Sleep(TimeSpan.FromMilliseconds(20));
+                var trace = rt.Recording.SchedTrace;
+                for (; read < trace.Count; read++)
+                    if (trace[read].StartsWith("  G1: status=4(sleep) ", StringComparison.Ordinal)) seen++;
+            }
+        }
+
+        static async GoTask Busy(WaitGroup wg)
+        {
+            await Go.Work(TimeSpan.FromMilliseconds(5));
+            wg.Done();
+        }
+
+        // The M lines' blocked= flags of each detail block in which every P is idle and every
+        // goroutine sleeps (so one M polls for the timer and the others are in stopm).
+        static IEnumerable<bool[]> QuietBlocks(IReadOnlyList<string> trace)
+        {
+            foreach (var d in SchedTraceParser.Parse(new StringReader(string.Join('\n', trace)), "t").Details)
+                if (d.Procs.All(p => p.Status == 0) && d.Goroutines.Count > 0 && d.Goroutines.All(g => g.Status == 4 && g.WaitReason == "sleep")
+                    && d.Machines.All(m => m.P == -1 && m.CurG == -1 && !m.Spinning))
+                    yield return d.Machines.Select(m => m.Blocked).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Go's sysmon sets lasttrace to the time it prints, so SCHED lines are never closer than the
+    /// period: a late line pushes the next one back instead of being followed by one a few ms later
+    /// (as a fixed grid of the period would). Lines are made late by a writer that takes 25 ms over
+    /// every third line, with a 20 ms period.
+    /// </summary>
+    [Fact]
+    public void SchedTrace_ALateLineIsNotFollowedByAShortIntervalAsInGo()
+    {
+        const int period = 20;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs=1,schedtrace={period},sampleperiodus=0"));
+        rt.SchedTraceOut = new SlowWriter();
+        var r = rt.Run(() => Main(rt), TimeSpan.FromSeconds(60));
+        r.EnsureSuccess();
+        var ms = r.Recording.SchedTrace.Select(l => int.Parse(Regex.Match(l, @"^SCHED (\d+)ms: ").Groups[1].Value)).ToArray();
+        Assert.True(ms.Length >= 10, $"{ms.Length} SCHED lines");
+        var intervals = ms.Zip(ms.Skip(1), (a, b) => b - a).ToArray();
+        Assert.All(intervals, d => Assert.True(d >= period, $"intervals {string.Join(" ", intervals)} ms: one is under the {period} ms period"));
+
+        // Sleeps until 10 lines are out (bounded: 200 sleeps of 10 ms).
+        static async GoTask Main(GoRuntime rt)
+        {
+            for (int i = 0; i < 200 && rt.Recording.SchedTrace.Count < 10; i++)
+                await Go.Sleep(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
+    /// <summary>A schedtrace writer (a slow terminal, say) that holds the sampler 25 ms on every third line.</summary>
+    private sealed class SlowWriter : TextWriter
+    {
+        private int _lines;
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void WriteLine(string? value)
+        {
+            if (++_lines % 3 == 2) Thread.Sleep(25);
+        }
+    }
+
+    /// <summary>The parser reads a wait reason as text: Go 1.19's words and Go 1.21's alike.</summary>
+    [Fact]
+    public void SchedTrace_ParserReadsGo119AndGo121WaitReasons()
+    {
+        var r = Parse(
+            "SCHED 0ms: gomaxprocs=1 idleprocs=0 threads=3 spinningthreads=0 idlethreads=1 runqueue=0 gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0",
+            "  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=0 gfreecnt=0 timerslen=0",
+            "  M0: p=0 curg=3 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=false blocked=false lockedg=-1",
+            "  G1: status=4(semacquire) m=-1 lockedm=-1",
+            "  G2: status=4(sync.WaitGroup.Wait) m=-1 lockedm=-1",
+            "  G3: status=2() m=0 lockedm=-1",
+            "  G4: status=4(sync.Mutex.Lock) m=-1 lockedm=-1");
+        var d = Assert.Single(r.Details);
+        Assert.Equal(["semacquire", "sync.WaitGroup.Wait", "", "sync.Mutex.Lock"], d.Goroutines.Select(g => g.WaitReason));
+        Assert.Equal(3, Assert.Single(r.Samples).Goroutines?.Waiting);
+    }
+
     [Theory]
     [MemberData(nameof(Captures))]
     public void SchedTrace_RealCaptureParsesIntoOneSamplePerSchedLine(string file)

@@ -142,6 +142,33 @@ public class SchedulerTests
         }
     }
 
+    /// <summary>Go 1.19's deadlock report: "goroutine 1 [semacquire]" for WaitGroup.Wait and Mutex.Lock alike.</summary>
+    [Fact]
+    public void DeadlockReportNamesSemacquireForWaitGroupAndMutexAsGo119()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<DeadlockException>(r.Error);
+        Assert.Equal(2, e.Goroutines.Count(l => l.EndsWith(" [semacquire]", StringComparison.Ordinal)));
+        Assert.DoesNotContain(e.Goroutines, l => l.Contains("[sync.", StringComparison.Ordinal));
+
+        static async GoTask Main()
+        {
+            var mu = new Mutex();
+            await mu.Lock();
+            var wg = new WaitGroup();
+            wg.Add(1);
+            Locker(mu, wg); // blocks in Lock: main never unlocks
+            await wg.Wait();
+        }
+
+        static async GoTask Locker(Mutex mu, WaitGroup wg)
+        {
+            await mu.Lock();
+            wg.Done();
+        }
+    }
+
     [Fact]
     public void PanicStopsTheRuntimeWithGoroutineIdAndStack()
     {

@@ -18,8 +18,8 @@ using Microsoft.DotNet.Interactive.Formatting.TabularData;
 
 namespace GoSched.Interactive.Workbench;
 
-/// <summary>A run going on in the background (`run --background`): its task and the handle that changes its GOMAXPROCS.</summary>
-internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, Task<RunOutcome> Task, IRunControl Control);
+/// <summary>A run going on in the background (`run --background`): its task, the handle that changes its GOMAXPROCS, and what stops it.</summary>
+internal sealed record BackgroundRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, Task<RunOutcome> Task, IRunControl Control, CancellationTokenSource Stop);
 
 /// <summary>A run kept by the session.</summary>
 internal sealed record KeptRun(string Name, string Workload, IReadOnlyDictionary<string, string> Args, RunOutcome Outcome);
@@ -358,7 +358,8 @@ internal sealed class GoSchedSession
     private async Task StartBackgroundAsync(string workload, Dictionary<string, string> args, string name, KernelInvocationContext context)
     {
         var started = new TaskCompletionSource<IRunControl>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var task = _backend.RunAsync(workload, Config, args, c => started.TrySetResult(c), CancellationToken.None);
+        var stop = new CancellationTokenSource(); // StopBackgroundAsync: the notebook ended with the run still going on
+        var task = _backend.RunAsync(workload, Config, args, c => started.TrySetResult(c), stop.Token);
         if (await Task.WhenAny(task, started.Task) == task && !started.Task.IsCompleted)
         {
             // The arguments were refused: throws (a DirectiveException, or the workload's own check).
@@ -366,10 +367,28 @@ internal sealed class GoSchedSession
             catch (ArgumentException e) when (e is not ConfigException) { throw new DirectiveException($"{workload}: {e.Message}"); }
             throw new DirectiveException($"{workload}: the run ended before it started");
         }
-        _background = new BackgroundRun(name, workload, args, task, await started.Task);
+        _background = new BackgroundRun(name, workload, args, task, await started.Task, stop);
         context.DisplayAs(
             $"`{workload}` runs in the background as `{name}`: `{GoSchedDirective.Name} {GoSchedDirective.Config} --gomaxprocs N` changes its GOMAXPROCS " +
             $"while it runs; `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` waits for it and shows its summary.", MarkdownMimeType);
+    }
+
+    /// <summary>
+    /// At the end of a notebook run (`gosched notebook`): stops the background run if it is still
+    /// going on, waiting at most <paramref name="wait"/> for it to stop, and returns a line saying
+    /// so; null if no run was going on. A run nobody waited for would otherwise be cut off unseen
+    /// when the process exits.
+    /// </summary>
+    internal async Task<string?> StopBackgroundAsync(TimeSpan wait)
+    {
+        if (_background is not { } bg) return null;
+        _background = null;
+        if (bg.Task.IsCompleted) return null; // it ended on its own: nothing was cut short
+        bg.Stop.Cancel(); // its goroutines stop at their next await
+        bool stopped = await Task.WhenAny(bg.Task, Task.Delay(wait)) == bg.Task;
+        return $"the background run `{bg.Name}` ({bg.Workload}) was still going on when the notebook ended: " +
+               $"{(stopped ? "it was stopped" : $"it was told to stop and had not within {wait.TotalSeconds:0} s")} and its results are not in the notebook " +
+               $"(end the notebook with `{GoSchedDirective.Name} {GoSchedDirective.Status} --wait` to wait for it)";
     }
 
     /// <summary>Keeps the background run if it has ended (or once it ends, with <paramref name="wait"/>).</summary>
@@ -518,6 +537,8 @@ internal sealed class GoSchedSession
             var withCounters = runs.Where(r => r.Recording.Counters.Count > 0).ToArray();
             if (withCounters.Length == 0)
                 throw new DirectiveException($"plot counters: {string.Join(", ", runs.Select(r => r.Name))} carry no per-P counters (Go schedtrace logs do not)");
+            if (withCounters.Length < runs.Count)
+                context.DisplayAs($"Left out of plot counters: {string.Join(", ", runs.Except(withCounters).Select(r => $"'{r.Name}'"))}, which carry no per-P counters (Go schedtrace logs do not).", MarkdownMimeType);
             _plotly.Display(context, _plotly.Renderer.BarChart(RecordingCharts.Counters(withCounters)));
             return Task.CompletedTask;
         }
@@ -551,7 +572,7 @@ internal sealed class GoSchedSession
     /// <summary>plot timers: the lateness distribution, lateness over time and the heaps, each a chart with every run on it.</summary>
     private Task PlotTimersAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_timers, runs);
+        runs = KeepWith(s_timers, runs, context);
         DisplayLine(context, TimerCharts.LatenessDistribution(runs), TimerCharts.LatenessOverTime(runs));
         DisplayOrExplain(context, TimerCharts.Heaps(runs), "timer heaps");
         return Task.CompletedTask;
@@ -560,7 +581,7 @@ internal sealed class GoSchedSession
     /// <summary>plot netpoll: the wake-latency distribution, then polls and goroutines readied over time.</summary>
     private Task PlotNetpollAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_netpoll, runs);
+        runs = KeepWith(s_netpoll, runs, context);
         DisplayLine(context, BlockingCharts.WakeLatency(runs));
         DisplayOrExplain(context, BlockingCharts.PollsOverTime(runs), "polls over time");
         return Task.CompletedTask;
@@ -569,21 +590,29 @@ internal sealed class GoSchedSession
     /// <summary>plot syscalls: system calls and P hand-offs over time, then Ms by state over time (both need samples).</summary>
     private Task PlotSyscallsAsync(IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
-        RefuseWithout(s_syscalls, runs);
+        runs = KeepWith(s_syscalls, runs, context);
         RefuseUnsampled(GoSchedDirective.PlotSyscalls, runs);
         DisplayLine(context, BlockingCharts.HandoffsOverTime(runs)!, BlockingCharts.MachinesOverTime(runs));
         return Task.CompletedTask;
     }
 
-    /// <summary>Refuses the runs that lack what the plot kind needs, naming each and saying what to run.</summary>
-    private void RefuseWithout(PlotNeeds needs, IReadOnlyList<NamedRecording> runs)
+    /// <summary>
+    /// The runs that have what the plot kind needs. The others are left out with a one-line note
+    /// naming each and why; if none has it, the plot is refused, saying what to run.
+    /// </summary>
+    private IReadOnlyList<NamedRecording> KeepWith(PlotNeeds needs, IReadOnlyList<NamedRecording> runs, KernelInvocationContext context)
     {
         var without = runs.Where(r => needs.Has(r.Recording) != true).ToArray();
         if (without.Length == 0)
-            return;
+            return runs;
         string Why(NamedRecording r) => needs.Has(r.Recording) is null
             ? $"'{r.Name}' is a {(r.Recording.Source == "go" ? "Go schedtrace log, which records" : "recording with")} no {needs.Table}"
             : needs.NoneIn(r);
+        if (without.Length < runs.Count)
+        {
+            context.DisplayAs($"Left out of plot {needs.Kind}: {string.Join("; ", without.Select(Why))}.", MarkdownMimeType);
+            return runs.Except(without).ToArray();
+        }
         var known = needs.Workloads.Where(w => _backend.Workloads.Any(b => b.Name == w)).ToArray();
         string what = known.Length > 0
             ? $"run a workload {needs.Whose} first: {GoSchedDirective.Name} {GoSchedDirective.Run} {known[0]}" +
@@ -632,7 +661,10 @@ internal sealed class GoSchedSession
             else if (TryGetVariable(name) is { } recording)
                 runs.Add(new NamedRecording(name, recording));
             else if (CSharp is { } csharp && csharp.TryGetValue<object>(name, out var other))
-                throw new DirectiveException($"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
+                throw new DirectiveException(other is RunResult
+                    // rt.Run's result: its recording is one property away.
+                    ? $"--runs: the variable '{name}' holds a RunResult, not a Recording: plot its recording with `var {name}Recording = {name}.Recording;` then `--runs {name}Recording`"
+                    : $"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
             else
                 throw new DirectiveException(
                     $"--runs: no run or Recording variable named '{name}' (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");

@@ -56,9 +56,11 @@ internal sealed class Sampler
             }
             if (tracePeriod > 0 && now >= nextTrace)
             {
+                // Go's sysmon rule: lasttrace = now when it prints, so two lines are never closer than
+                // the period; a late line pushes the later ones back rather than being followed by one
+                // a few ms after it (a fixed grid, as the samples keep, would).
                 SchedTrace(_rt.Config.SchedDetail, now);
-                nextTrace += tracePeriod;
-                if (nextTrace < now) nextTrace = now + tracePeriod;
+                nextTrace = now + tracePeriod;
             }
             long next = Math.Min(period > 0 ? nextSample : long.MaxValue, tracePeriod > 0 ? nextTrace : long.MaxValue);
             _wake.TSleep(Math.Max(0, Math.Min(next - Clock.Nanotime(), step)));

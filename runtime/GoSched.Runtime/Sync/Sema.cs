@@ -156,7 +156,8 @@ public sealed class WaitGroup
                     if (Interlocked.CompareExchange(ref _wg._state, state + 1, state) == state)
                     {
                         _waiting = true;
-                        _inner = new SemaRoot.Awaiter(_wg._sema, WaitReason.SyncWaitGroupWait);
+                        // Go 1.19's Wait sleeps in runtime_Semacquire: "semacquire", as Mutex.Lock.
+                        _inner = new SemaRoot.Awaiter(_wg._sema, WaitReason.Semacquire);
                         return _inner.IsCompleted;
                     }
                 }
@@ -237,7 +238,7 @@ public sealed class Mutex : IParkUnlock
         }
         var sg = gp.AcquireSudog<bool>();
         _waiters.Enqueue(sg);
-        gp.Park(this, WaitReason.SyncMutexLock);
+        gp.Park(this, WaitReason.Semacquire); // Go 1.19: runtime_SemacquireMutex parks in semacquire1
         parked = sg;
         return false;
     }
