@@ -40,8 +40,9 @@ internal sealed class Sched
 
     // Global free Gs (sched.gFree), under GFreeLock.
     public Internal.RuntimeMutex GFreeLock;
-    public G? GFreeWithBody;
-    public G? GFreeNoBody;
+    public GStack GFreeWithBody = new(64);
+    public GStack GFreeNoBody = new(64);
+    /// <summary>Gs on both lists; written under GFreeLock, read racily by gfget's emptiness check.</summary>
     public int GFreeCount;
 
     /// <summary>Time of the last poll; 0 while an M is blocked in the poller (sched.lastpoll).</summary>
