@@ -283,7 +283,7 @@ public sealed partial class GoRuntime : IDisposable
         }
         using (_sched.Lock.EnterScope())
         {
-            _sched.RunqHead = _sched.RunqTail = null;
+            _sched.Runq.Clear();
             _sched.GFreeWithBody.Clear();
             _sched.GFreeNoBody.Clear();
             foreach (var p in AllPEver) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFree.Clear(); }

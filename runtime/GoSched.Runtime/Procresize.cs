@@ -308,9 +308,7 @@ public sealed partial class GoRuntime
     private void GlobRunqPutHead(G gp)
     {
         AssertLockHeld(ref _sched.Lock);
-        gp.SchedLink = _sched.RunqHead;
-        _sched.RunqHead = gp;
-        if (_sched.RunqTail == null) _sched.RunqTail = gp;
+        _sched.Runq.PushFront(gp);
         Volatile.Write(ref _sched.RunqSize, _sched.RunqSize + 1);
     }
 

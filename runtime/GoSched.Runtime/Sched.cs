@@ -34,8 +34,7 @@ internal sealed class Sched
     public int NeedSpinning;
 
     // Global run queue (sched.runq), under Lock; RunqSize also read racily.
-    public G? RunqHead;
-    public G? RunqTail;
+    public GQueue Runq = new(256);
     public int RunqSize;
 
     // Global free Gs (sched.gFree), under GFreeLock.
