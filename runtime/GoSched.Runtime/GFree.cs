@@ -1,10 +1,51 @@
 // Free Gs: dead goroutines kept for reuse, with their bodies ("stacks").
 //
-// Each P keeps a local free list; when it reaches 64 it moves Gs to the global list until 32 are
+// Each P keeps a local free list; when it reaches 64 it moves Gs to the global list until 31 are
 // left, and an empty local list takes a batch of up to 32 from the global one, so the global lock
 // is taken once per batch rather than once per goroutine. Gs with a body are preferred, as Go
 // prefers Gs with a stack.
+//
+// Differs from Go: the lists are stacks in arrays (GStack), not lists linked through g.schedlink.
+// The protocol is Go's (LIFO, the 64/32 batches, the two global lists); only what a batch move
+// touches differs. A burst of 100,000 goroutines leaves 100,000 dead Gs, long out of the caches,
+// on the global list; moving 32 of them to a P by popping a linked list reads each G's link, one
+// cache miss after the other (each address comes from the previous miss), and gfget's refill was
+// 13% of the spawn benchmark's time at GOMAXPROCS=1. Moving 32 array slots reads 4 cache lines and
+// no G at all; a G is first touched when newproc takes it, by a miss that does not wait on another.
 namespace GoSched;
+
+/// <summary>A stack of Gs in an array (a free list); grows if the capacity given is exceeded. Not thread-safe: its owner's lock or owner P guards it.</summary>
+internal struct GStack(int capacity)
+{
+    private G?[] _items = new G?[capacity];
+    private int _count;
+
+    public readonly int Count => _count;
+
+    public void Push(G gp)
+    {
+        if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+        _items[_count++] = gp;
+    }
+
+    /// <summary>The G depth places below the top (0: the next Pop's), or null.</summary>
+    public readonly G? Peek(int depth) => depth < _count ? _items[_count - 1 - depth] : null;
+
+    public G? Pop()
+    {
+        if (_count == 0) return null;
+        G? gp = _items[--_count];
+        _items[_count] = null;
+        return gp;
+    }
+
+    /// <summary>Drops every G (a stopped runtime keeps none alive).</summary>
+    public void Clear()
+    {
+        Array.Clear(_items, 0, _count);
+        _count = 0;
+    }
+}
 
 public sealed partial class GoRuntime
 {
@@ -12,27 +53,22 @@ public sealed partial class GoRuntime
     private void GFPut(P pp, G gp)
     {
         if (gp.Status != GStatus.Dead) Throw("gfput: bad status (not Gdead)");
-        gp.SchedLink = pp.GFreeHead;
-        pp.GFreeHead = gp;
+        pp.GFree.Push(gp);
         pp.GFreeCount++;
         if (pp.GFreeCount >= 64)
         {
-            G? withBody = null, noBody = null;
-            int inc = 0;
-            while (pp.GFreeCount >= 32)
-            {
-                G g1 = pp.GFreeHead!;
-                pp.GFreeHead = g1.SchedLink;
-                pp.GFreeCount--;
-                if (g1.Body != null) { g1.SchedLink = withBody; withBody = g1; }
-                else { g1.SchedLink = noBody; noBody = g1; }
-                inc++;
-            }
+            // Move a batch of free Gs to the global free list. The top of the stack was freed
+            // last, so checking for a body reads Gs still in the cache.
             using (_sched.GFreeLock.EnterScope())
             {
-                PushAll(ref _sched.GFreeWithBody, withBody);
-                PushAll(ref _sched.GFreeNoBody, noBody);
-                _sched.GFreeCount += inc;
+                while (pp.GFreeCount >= 32)
+                {
+                    G g1 = pp.GFree.Pop()!;
+                    pp.GFreeCount--;
+                    if (g1.Body != null) _sched.GFreeWithBody.Push(g1);
+                    else _sched.GFreeNoBody.Push(g1);
+                    _sched.GFreeCount++;
+                }
             }
         }
     }
@@ -40,33 +76,28 @@ public sealed partial class GoRuntime
     /// <summary>Gets a free G from pp's list, refilling it from the global list first if empty. Owner only. Mirrors runtime.gfget.</summary>
     private G? GFGet(P pp)
     {
-        if (pp.GFreeHead == null && (Volatile.Read(ref _sched.GFreeWithBody) != null || Volatile.Read(ref _sched.GFreeNoBody) != null))
+        if (pp.GFreeCount == 0 && Volatile.Read(ref _sched.GFreeCount) != 0)
         {
             using (_sched.GFreeLock.EnterScope())
             {
                 // Move a batch of free Gs to the P, preferring Gs with bodies.
                 while (pp.GFreeCount < 32)
                 {
-                    G? g1 = _sched.GFreeWithBody;
-                    if (g1 != null) _sched.GFreeWithBody = g1.SchedLink;
-                    else
-                    {
-                        g1 = _sched.GFreeNoBody;
-                        if (g1 == null) break;
-                        _sched.GFreeNoBody = g1.SchedLink;
-                    }
+                    G? g1 = _sched.GFreeWithBody.Pop() ?? _sched.GFreeNoBody.Pop();
+                    if (g1 == null) break;
                     _sched.GFreeCount--;
-                    g1.SchedLink = pp.GFreeHead;
-                    pp.GFreeHead = g1;
+                    pp.GFree.Push(g1);
                     pp.GFreeCount++;
                 }
             }
         }
-        G? gp = pp.GFreeHead;
+        G? gp = pp.GFree.Pop();
         if (gp == null) return null;
-        pp.GFreeHead = gp.SchedLink;
-        gp.SchedLink = null;
         pp.GFreeCount--;
+        // Ask for what the next two gfgets will touch (see Internal/Prefetch.cs): the G after
+        // next, and the body of the next one, whose G the previous call asked for.
+        Internal.Prefetch.Lines(pp.GFree.Peek(1), 2);
+        if (pp.GFree.Peek(0) is { } next) Internal.Prefetch.Lines(next.Body, 2);
         return gp;
     }
 
@@ -75,28 +106,9 @@ public sealed partial class GoRuntime
     {
         using (_sched.GFreeLock.EnterScope())
         {
-            G? gp = _sched.GFreeWithBody;
-            if (gp != null) _sched.GFreeWithBody = gp.SchedLink;
-            else
-            {
-                gp = _sched.GFreeNoBody;
-                if (gp == null) return null;
-                _sched.GFreeNoBody = gp.SchedLink;
-            }
-            _sched.GFreeCount--;
-            gp.SchedLink = null;
+            G? gp = _sched.GFreeWithBody.Pop() ?? _sched.GFreeNoBody.Pop();
+            if (gp != null) _sched.GFreeCount--;
             return gp;
-        }
-    }
-
-    private static void PushAll(ref G? head, G? list)
-    {
-        while (list != null)
-        {
-            G? next = list.SchedLink;
-            list.SchedLink = head;
-            head = list;
-            list = next;
         }
     }
 }

@@ -283,9 +283,10 @@ public sealed partial class GoRuntime : IDisposable
         }
         using (_sched.Lock.EnterScope())
         {
-            _sched.RunqHead = _sched.RunqTail = null;
-            _sched.GFreeWithBody = _sched.GFreeNoBody = null;
-            foreach (var p in AllPEver) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFreeHead = null; }
+            _sched.Runq.Clear();
+            _sched.GFreeWithBody.Clear();
+            _sched.GFreeNoBody.Clear();
+            foreach (var p in AllPEver) { Array.Clear(p.Runq); Array.Clear(p.SlowBatch); p.RunNext = null; p.GFree.Clear(); }
         }
     }
 
@@ -368,13 +369,18 @@ public sealed partial class GoRuntime : IDisposable
 
     // --- goroutine creation ---
 
-    /// <summary>The runtime an `async GoTask` call starts its goroutine on: the current M's, or the host's Go() caller's.</summary>
-    internal static GoRuntime SpawnTarget()
+    /// <summary>
+    /// `go f()` from an `async GoTask` call: newproc on the current M's runtime, or on the host's
+    /// Go() caller's. Reads the thread's M once and hands it to newproc (a thread-static read is a
+    /// call into the TLS helper here, where Go's getg() is a register).
+    /// </summary>
+    internal static long Spawn<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : System.Runtime.CompilerServices.IAsyncStateMachine
     {
-        var m = M.t_current;
-        if (m != null) return m.Runtime;
-        return t_spawnTarget ?? throw new GoUsageException(
+        M? mp = M.t_current;
+        if (mp != null) return mp.Runtime.NewProc(mp, ref stateMachine);
+        GoRuntime rt = t_spawnTarget ?? throw new GoUsageException(
             "a goroutine body (an async GoTask method) was called outside any goroutine; start it with runtime.Go(() => Body(...))");
+        return rt.NewProc(null, ref stateMachine);
     }
 
     /// <summary>The runtime of the running goroutine.</summary>
@@ -396,12 +402,12 @@ public sealed partial class GoRuntime : IDisposable
 
     /// <summary>
     /// Creates a G running the given state machine and puts it on the run queue: the current P's
-    /// runnext (then wakep) from a goroutine, the global queue from outside. Mirrors runtime.newproc/newproc1.
+    /// runnext (then wakep) from a goroutine, the global queue from outside. mp is the calling
+    /// thread's M, null outside the runtime. Mirrors runtime.newproc/newproc1.
     /// </summary>
-    internal long NewProc<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : System.Runtime.CompilerServices.IAsyncStateMachine
+    internal long NewProc<TStateMachine>(M? mp, ref TStateMachine stateMachine) where TStateMachine : System.Runtime.CompilerServices.IAsyncStateMachine
     {
         if (_stopping) throw new InvalidOperationException("the runtime is stopping" + (_fatal != null ? $": {_fatal.Message}" : ""));
-        M? mp = M.t_current;
         P? pp = mp != null && mp.Runtime == this ? mp.P : null;
         G? newg = pp != null ? GFGet(pp) : GFGetGlobal();
         if (newg == null)

@@ -48,7 +48,7 @@ public struct GoTaskMethodBuilder
     /// <summary>newproc: box the body into a G and queue it; the body runs later on some M.</summary>
     public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
     {
-        _goid = GoRuntime.SpawnTarget().NewProc(ref stateMachine);
+        _goid = GoRuntime.Spawn(ref stateMachine);
     }
 
     public void SetStateMachine(IAsyncStateMachine stateMachine) { }

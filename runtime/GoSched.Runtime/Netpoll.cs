@@ -773,11 +773,9 @@ public sealed partial class GoRuntime
         if (glist.Empty) return;
         // Mark all the goroutines as runnable before we put them on the run queues.
         G head = glist.Head!;
-        G tail = head;
         int qsize = 0;
         for (G? gp = head; gp != null; gp = gp.SchedLink)
         {
-            tail = gp;
             qsize++;
             CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
         }
@@ -787,23 +785,21 @@ public sealed partial class GoRuntime
         P? pp = mp != null && mp.Runtime == this ? mp.P : null;
         if (pp == null)
         {
-            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, tail, qsize);
+            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, qsize);
             StartIdle(qsize);
             return;
         }
         int npidle = Volatile.Read(ref _sched.NPIdle);
         int n = 0;
         G? rest = head;
-        G? gtail = null;
         while (n < npidle && rest != null)
         {
-            gtail = rest;
             rest = rest.SchedLink;
             n++;
         }
         if (n > 0)
         {
-            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, gtail!, n);
+            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, n);
             StartIdle(n);
         }
         while (rest != null)

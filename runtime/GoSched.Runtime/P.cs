@@ -83,7 +83,8 @@ internal sealed class P
     public HdrHistogram.LongHistogram? NetpollWakeLatency;
 
     // --- Free Gs (GFree.cs). Owner only. ---
-    public G? GFreeHead;
+    /// <summary>The P's free Gs (gFree); it spills to the global list on reaching 64.</summary>
+    public GStack GFree = new(64);
     public int GFreeCount;
 
     // --- goid cache (newproc). Owner only. ---

@@ -193,7 +193,7 @@ public sealed partial class GoRuntime
         {
             Throw("procresize: reused P is not dead");
         }
-        if (!RunqEmpty(pp) || pp.TimersLen != 0 || pp.GFreeHead != null) Throw("pp.init: P not clean");
+        if (!RunqEmpty(pp) || pp.TimersLen != 0 || pp.GFreeCount != 0) Throw("pp.init: P not clean");
         pp.M = null;
         pp.Link = null;
         pp.RunSafePointFn = 0;
@@ -308,32 +308,24 @@ public sealed partial class GoRuntime
     private void GlobRunqPutHead(G gp)
     {
         AssertLockHeld(ref _sched.Lock);
-        gp.SchedLink = _sched.RunqHead;
-        _sched.RunqHead = gp;
-        if (_sched.RunqTail == null) _sched.RunqTail = gp;
+        _sched.Runq.PushFront(gp);
         Volatile.Write(ref _sched.RunqSize, _sched.RunqSize + 1);
     }
 
     /// <summary>Moves all of pp's free Gs to the global free list. Mirrors runtime.gfpurge.</summary>
     private void GFPurge(P pp)
     {
-        G? withBody = null, noBody = null;
-        int inc = 0;
-        while (pp.GFreeHead is { } gp)
-        {
-            pp.GFreeHead = gp.SchedLink;
-            pp.GFreeCount--;
-            if (gp.Body != null) { gp.SchedLink = withBody; withBody = gp; }
-            else { gp.SchedLink = noBody; noBody = gp; }
-            inc++;
-        }
-        if (pp.GFreeCount != 0) Throw("gfpurge: free count out of step with the list");
         using (_sched.GFreeLock.EnterScope())
         {
-            PushAll(ref _sched.GFreeWithBody, withBody);
-            PushAll(ref _sched.GFreeNoBody, noBody);
-            _sched.GFreeCount += inc;
+            while (pp.GFree.Pop() is { } gp)
+            {
+                pp.GFreeCount--;
+                if (gp.Body != null) _sched.GFreeWithBody.Push(gp);
+                else _sched.GFreeNoBody.Push(gp);
+                _sched.GFreeCount++;
+            }
         }
+        if (pp.GFreeCount != 0) Throw("gfpurge: free count out of step with the list");
     }
 }
 

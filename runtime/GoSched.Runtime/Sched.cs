@@ -34,14 +34,14 @@ internal sealed class Sched
     public int NeedSpinning;
 
     // Global run queue (sched.runq), under Lock; RunqSize also read racily.
-    public G? RunqHead;
-    public G? RunqTail;
+    public GQueue Runq = new(256);
     public int RunqSize;
 
     // Global free Gs (sched.gFree), under GFreeLock.
     public Internal.RuntimeMutex GFreeLock;
-    public G? GFreeWithBody;
-    public G? GFreeNoBody;
+    public GStack GFreeWithBody = new(64);
+    public GStack GFreeNoBody = new(64);
+    /// <summary>Gs on both lists; written under GFreeLock, read racily by gfget's emptiness check.</summary>
     public int GFreeCount;
 
     /// <summary>Time of the last poll; 0 while an M is blocked in the poller (sched.lastpoll).</summary>

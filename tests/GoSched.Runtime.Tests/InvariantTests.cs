@@ -86,7 +86,8 @@ public class InvariantTests
         using var rt = NewRuntime();
         var g = RunnableG(rt, 3);
         AssertThrows("gfput: bad status (not Gdead)", () => CallPrivate(rt, "GFPut", rt.AllP[0], g));
-        Assert.Null(rt.AllP[0].GFreeHead);
+        Assert.Equal(0, rt.AllP[0].GFreeCount);
+        Assert.Null(rt.AllP[0].GFree.Peek(0));
     }
 
     [Fact]

@@ -182,8 +182,7 @@ public class ProcresizeTests
         var gs = new List<G>();
         using (sched.Lock.EnterScope())
         {
-            for (G? g = sched.RunqHead; g != null; g = g.SchedLink) gs.Add(g);
-            sched.RunqHead = sched.RunqTail = null;
+            while (sched.Runq.PopFront() is { } g) gs.Add(g);
             sched.RunqSize = 0;
         }
         Assert.Equal(4, gs.Count);

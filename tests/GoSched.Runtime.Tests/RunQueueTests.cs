@@ -24,10 +24,7 @@ public class RunQueueTests
     /// <summary>Everything on the global queue, head first, without taking it off.</summary>
     private static List<G> GlobalQueue(GoRuntime rt)
     {
-        var list = new List<G>();
-        using (rt.SchedState.Lock.EnterScope())
-            for (var g = rt.SchedState.RunqHead; g != null; g = g.SchedLink) list.Add(g);
-        return list;
+        using (rt.SchedState.Lock.EnterScope()) return [.. rt.SchedState.Runq.ToArray()];
     }
 
     /// <summary>Everything pp's owner would run, in order (runnext first), taking it off.</summary>
@@ -205,8 +202,6 @@ public class RunQueueTests
 
         Assert.Equal(3, rt.SchedState.RunqSize);
         Assert.Equal(new[] { gs[0], gs[1], gs[4] }, GlobalQueue(rt));
-        Assert.Same(gs[4], rt.SchedState.RunqTail);
-        Assert.Null(gs[4].SchedLink);
         rt.RunqPut(pp, gs[5], next: false); // room again: stays local
         Assert.Equal(3, rt.SchedState.RunqSize);
         Assert.Equal(new[] { gs[2], gs[3], gs[5] }, Drain(rt, pp));
@@ -373,10 +368,46 @@ public class RunQueueTests
         {
             rt.GlobRunqPut(gs[0]);
             rt.GlobRunqPut(gs[1]);
-            rt.GlobRunqPutBatch(gs[2], gs[4], 3);
+            rt.GlobRunqPutBatch(gs[2], 3);
         }
         Assert.Equal(5, rt.SchedState.RunqSize);
         Assert.Equal(gs, GlobalQueue(rt));
+        Assert.All(gs, g => Assert.Null(g.SchedLink)); // netpoll's list links are dropped
+    }
+
+    /// <summary>
+    /// The global queue is a ring that grows: FIFO order survives growth with the head anywhere in
+    /// the ring, puts at the head (globrunqputhead) and batches, and the count stays in step.
+    /// </summary>
+    [Fact]
+    public void GlobalQueueKeepsOrderAcrossGrowthAndHeadPuts()
+    {
+        using var rt = NewRuntime();
+        var gs = NewGs(rt, 1000);
+        var expected = new List<G>();
+        int next = 0;
+        using (rt.SchedState.Lock.EnterScope())
+        {
+            // Move the head around the ring before it grows several times (256 -> 512 -> 1024).
+            for (int i = 0; i < 200; i++) rt.GlobRunqPut(gs[next++]);
+            for (int i = 0; i < 150; i++) Assert.Same(gs[i], rt.SchedState.Runq.PopFront());
+            rt.SchedState.RunqSize -= 150;
+            expected.AddRange(gs[150..200]);
+            rt.GlobRunqPutBatch(gs[next..(next + 129)], 129);
+            expected.AddRange(gs[next..(next + 129)]);
+            next += 129;
+            while (next < 999) { rt.GlobRunqPut(gs[next]); expected.Add(gs[next]); next++; }
+            rt.SchedState.Runq.PushFront(gs[999]);
+            rt.SchedState.RunqSize++;
+            expected.Insert(0, gs[999]);
+        }
+        Assert.Equal(expected.Count, rt.SchedState.RunqSize);
+        Assert.Equal(expected, GlobalQueue(rt));
+        var taken = new List<G>();
+        using (rt.SchedState.Lock.EnterScope())
+            while (rt.SchedState.Runq.PopFront() is { } g) taken.Add(g);
+        Assert.Equal(expected, taken);
+        Assert.Equal(0, rt.SchedState.Runq.Count);
     }
 
     // --- concurrency ---
