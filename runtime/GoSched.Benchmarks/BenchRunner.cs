@@ -66,7 +66,8 @@ public static class BenchRunner
         var d = new List<Sample>();
         using var gSide = w.Gosched(o);
         using var dSide = w.Dotnet(o);
-        for (int rep = 1 - o.WarmUps; rep <= o.Reps; rep++) // up to 0: warm-ups
+        int warmUps = o.WarmUps + (o.Quick ? 0 : w.ExtraWarmUps);
+        for (int rep = 1 - warmUps; rep <= o.Reps; rep++) // up to 0: warm-ups
         {
             Measure.Settle();
             var gs = gSide.RunOnce();

@@ -52,6 +52,13 @@ internal abstract class Workload(string name, string metric, string unit, bool h
     /// <summary>The targets for this workload, checked against the report's medians.</summary>
     public abstract IEnumerable<TargetCheck> Targets(BenchReport r);
 
+    /// <summary>
+    /// Untimed repetitions this workload needs beyond BenchOptions.WarmUps (full runs only), on
+    /// both in-process sides alike: a workload whose repetition is short reaches the JIT's
+    /// optimised code only after several.
+    /// </summary>
+    public virtual int ExtraWarmUps => 0;
+
     /// <summary>What the reader of this report needs to know about its figures.</summary>
     public virtual IEnumerable<string> Notes(BenchReport r) => [];
 

@@ -17,6 +17,14 @@ internal sealed class Spawn() : Workload("spawn", "ns_per_goroutine", "ns", allo
 
     private static int Size(bool quick) => quick ? QuickBurst : Burst;
 
+    /// <summary>
+    /// A burst takes 10-40 ms, and the first 4-9 bursts of a process run the scheduler's methods
+    /// as the tiered JIT's first, unoptimised code (running a burst's goroutines cost ~230 ns each
+    /// there, ~70 ns once the optimised code arrives, at a point that varies from process to
+    /// process): with two warm-ups, the median of 7 was largely warm-up. Ten in all, on both sides.
+    /// </summary>
+    public override int ExtraWarmUps => 8;
+
     public override IReadOnlyDictionary<string, double> Parameters(bool quick) => new Dictionary<string, double> { ["burst"] = Size(quick) };
 
     public override IEnumerable<TargetCheck> Targets(BenchReport r) =>
