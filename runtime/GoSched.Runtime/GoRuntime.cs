@@ -328,9 +328,13 @@ public sealed partial class GoRuntime : IDisposable
         _sched.IdleLocked.Clear();
     }
 
-    /// <summary>Records the error that stops the runtime (the first one wins) and starts stopping.</summary>
+    /// <summary>
+    /// Records the error that stops the runtime (the first one wins) and starts stopping: freezes
+    /// the world, then wakes every idle M so that it sees the stop and exits.
+    /// </summary>
     internal void Fatal(Exception e)
     {
+        FreezeTheWorld(e);
         using (_sched.Lock.EnterScope()) FatalLocked(e);
     }
 
@@ -338,9 +342,37 @@ public sealed partial class GoRuntime : IDisposable
     private void FatalLocked(Exception e)
     {
         AssertLockHeld(ref _sched.Lock);
+        FreezeTheWorld(e);
+        WakeIdleMsLocked();
+    }
+
+    /// <summary>
+    /// The first step of every fatal error (a goroutine's panic, a deadlock, a broken invariant):
+    /// records the error (the first one wins) and tells every M to resume no goroutine from now on.
+    /// Takes no lock, so it runs where the error is found, even under sched.lock or a channel's
+    /// lock, before anything slow (formatting the error's stack). Mirrors runtime.freezetheworld
+    /// (proc.go), which startpanic_m and fatalthrow call before printing.
+    /// </summary>
+    /// <remarks>
+    /// The stop protocol, once _stopping is set (a volatile store, read by every M):
+    /// 1. No M resumes a goroutine body: Execute reads _stopping before every MoveNext, so the
+    ///    only bodies that still run user code are those already inside MoveNext.
+    /// 2. Those are asked to yield (preemptall): their next runtime await reports "not completed",
+    ///    the body unwinds to its M, and (1) keeps it from being resumed. One that never awaits
+    ///    cannot be stopped (no asynchronous preemption); StopCore reports its thread.
+    /// 3. schedule and findRunnable return when they see the flag; timers and the netpoller may
+    ///    still ready a goroutine, but (1) keeps it from running. Idle Ms are woken (Fatal, with
+    ///    sched.lock) and the poller is broken here, so every M sees the flag at once.
+    /// Differs from Go: Go's freezetheworld stops the Ps (gcwaiting) best-effort and the process
+    /// then exits, ending every thread; here the process goes on, so the stop must be complete
+    /// and the Ms must leave by themselves.
+    /// </remarks>
+    internal void FreezeTheWorld(Exception e)
+    {
         Interlocked.CompareExchange(ref _fatal, e, null);
         _stopping = true;
-        WakeIdleMsLocked();
+        Interlocked.MemoryBarrier(); // the store above before the reads of CurG in PreemptAll (pairs with Execute's read)
+        PreemptAll(null);
         _poller.Break();
         _runEnded.Set();
     }

@@ -125,7 +125,11 @@ public static partial class Go
     private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).TrySend(Clock.Nanotime());
 
     /// <summary>goFunc: `go f()` from the M running timers.</summary>
-    private static readonly Action<object?, long> s_goFunc = static (arg, _) => ((Func<GoTask>)arg!)();
+    private static readonly Action<object?, long> s_goFunc = static (arg, _) =>
+    {
+        if (GoRuntime.Current.Stopping) return; // no user code runs once the runtime stops
+        ((Func<GoTask>)arg!)();
+    };
 
     /// <summary>goroutineReady: readies the sleeping goroutine.</summary>
     internal static readonly Action<object?, long> s_goroutineReady = static (arg, _) =>
