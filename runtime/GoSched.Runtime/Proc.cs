@@ -51,7 +51,7 @@ public sealed partial class GoRuntime
             if (mp.P is { } p) { mp.P = null; p.M = null; }
             if (mp.Spinning) { mp.Spinning = false; Interlocked.Decrement(ref _sched.NmSpinning); }
             M.t_current = null;
-            Interlocked.Decrement(ref _threadsAlive);
+            ThreadExited();
         }
     }
 

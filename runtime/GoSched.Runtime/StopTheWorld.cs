@@ -480,7 +480,7 @@ public sealed partial class GoRuntime
         }
         finally
         {
-            Interlocked.Decrement(ref _threadsAlive);
+            ThreadExited();
         }
     }
 
