@@ -155,6 +155,7 @@ public sealed partial class GoRuntime : IDisposable
     public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(main);
+        if (M.t_current is { } mp) throw NestedRun(mp);
         if (timeout == Timeout.InfiniteTimeSpan) timeout = null;
         if (timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), t, "the timeout must be positive");
         if (_stopped) throw new InvalidOperationException("this runtime has run and stopped; a runtime runs once: make a new GoRuntime for the next run");
@@ -186,6 +187,17 @@ public sealed partial class GoRuntime : IDisposable
         TimeSpan Remaining(TimeSpan budget) => TimeSpan.FromTicks(Math.Max(0, budget.Ticks - (Clock.Nanotime() - begin) / 100));
         static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     }
+
+    /// <summary>
+    /// Run called on an M's thread (from a goroutine, of this runtime or another): it would block
+    /// that M, and its P, until the inner run ends, and the inner main would be spawned on the
+    /// outer runtime (a goroutine's spawns go to its own runtime), so neither run could end.
+    /// </summary>
+    private static GoUsageException NestedRun(M mp) => new(
+        $"GoRuntime.Run blocks its thread until the run ends, so it cannot be called from a goroutine " +
+        $"(goroutine {mp.CurG?.Goid.ToString() ?? "none"} on M{mp.Id} of runtime {mp.Runtime.Id}): start goroutines directly " +
+        "(call the async GoTask method: Go's go statement), or run the other runtime from a thread of its own " +
+        "(GoRuntime.RunAsync, or a new Thread)");
 
     /// <summary>What a run left behind: the Ms still running goroutine code after the stop's wait, and why.</summary>
     private static string LeftRunningWarning(string stuck, TimeSpan waited, bool timedOut) =>
