@@ -262,6 +262,7 @@ public static class Summary
             o.WriteLine($"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
                         $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}");
         o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
+        foreach (var warning in r.Warnings) o.WriteLine($"warning      {warning}");
     }
 
     /// <summary>Timer figures of a run that fired timers, else null.</summary>
@@ -294,5 +295,6 @@ public static class Summary
         ["per_p"] = r.Recording.Counters,
         ["timers"] = TimerFigures(r),
         ["error"] = r.Error?.Message,
+        ["warnings"] = r.Warnings,
     }, s_json);
 }

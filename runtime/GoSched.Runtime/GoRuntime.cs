@@ -130,14 +130,39 @@ public sealed partial class GoRuntime : IDisposable
     }
 
     /// <summary>
+    /// How long Run waits, once the run has ended, for its threads to leave. Every M leaves at its
+    /// goroutine's next runtime await, within microseconds; only code that never awaits keeps one
+    /// (it cannot be preempted here), and Run then returns without it and says so.
+    /// </summary>
+    public static readonly TimeSpan RunStopWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Runs <paramref name="main"/> as the main goroutine until it returns (or panics, or the
     /// program deadlocks, or <paramref name="timeout"/> passes), then stops the runtime and returns
     /// what happened. Never throws for the goroutines' errors: they are in the result.
     /// </summary>
+    /// <remarks>
+    /// Main returning is success, as Go's exit(0), whatever other goroutines are doing. In Go the
+    /// process exit ends them; here a thread cannot be killed, so a goroutine that never awaits
+    /// keeps its M's thread running. Run waits for it at most <see cref="RunStopWait"/>, then
+    /// returns with the result's <see cref="RunResult.Warnings"/> naming the M and goroutine left
+    /// running; that thread exits by itself at the goroutine's next runtime await or return, and
+    /// touches nothing of another runtime.
+    /// The timeout bounds the whole call: the run is stopped early enough (a tenth of the
+    /// timeout, at most RunStopWait, before it) for the stop to fit in it too.
+    /// Run blocks its thread: it cannot be called from a goroutine (GoUsageException).
+    /// </remarks>
     public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(main);
+        if (M.t_current is { } mp) throw NestedRun(mp);
+        if (timeout == Timeout.InfiniteTimeSpan) timeout = null;
+        if (timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), t, "the timeout must be positive");
         if (_stopped) throw new InvalidOperationException("this runtime has run and stopped; a runtime runs once: make a new GoRuntime for the next run");
         if (_started) throw new InvalidOperationException("Run starts the runtime itself; use Go() on a started runtime");
+        long begin = Clock.Nanotime();
+        // Keep the end of the timeout for the stop: the whole call returns within the timeout.
+        TimeSpan? stopReserve = timeout is { } tt ? TimeSpan.FromTicks(Math.Min(RunStopWait.Ticks, tt.Ticks / 10)) : null;
         Start();
         var previous = t_spawnTarget;
         t_spawnTarget = this;
@@ -145,18 +170,41 @@ public sealed partial class GoRuntime : IDisposable
         try { main(); }
         finally { t_spawnTarget = previous; _mainPending = false; }
 
-        Exception? timeoutError = null;
         // Cancelling (a notebook's interrupt) ends the run like an error: goroutines stop at their next await.
         using var cancel = cancellationToken.Register(() => Fatal(new OperationCanceledException("run cancelled", cancellationToken)));
-        bool timedOut = !_runEnded.Wait(timeout ?? Timeout.InfiniteTimeSpan);
-        // After a timeout the goroutines are stopped at their next await; one that never awaits
-        // cannot be (no asynchronous preemption), so the stop waits briefly and says so.
-        var stopError = StopCore(TimeSpan.FromSeconds(timedOut || cancellationToken.IsCancellationRequested ? 2 : 10));
-        if (timedOut)
-            timeoutError = new TimeoutException($"run did not finish within {timeout!.Value.TotalSeconds:0.###} s; " +
-                (stopError == null ? "stopped" : $"not every thread could be stopped: {stopError.Message}"));
-        return BuildResult(timeoutError ?? Error ?? stopError);
+        bool timedOut = !_runEnded.Wait(timeout is { } limit ? Remaining(limit - stopReserve!.Value) : Timeout.InfiniteTimeSpan);
+        // The goroutines stop at their next await; one that never awaits cannot be stopped (no
+        // asynchronous preemption), so the stop waits briefly and says so.
+        var stopWait = timeout is { } total ? Min(RunStopWait, Remaining(total)) : RunStopWait;
+        string? stuck = StopCore(stopWait);
+        var warnings = stuck == null ? Array.Empty<string>() : new[] { LeftRunningWarning(stuck, stopWait, timedOut) };
+        Exception? timeoutError = timedOut
+            ? new TimeoutException($"run did not finish within its {timeout!.Value.TotalSeconds:0.###} s timeout; " +
+                (stuck == null ? "stopped" : $"not every thread could be stopped: {warnings[0]}"))
+            : null;
+        return BuildResult(timeoutError ?? Error) with { Warnings = warnings };
+
+        TimeSpan Remaining(TimeSpan budget) => TimeSpan.FromTicks(Math.Max(0, budget.Ticks - (Clock.Nanotime() - begin) / 100));
+        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     }
+
+    /// <summary>
+    /// Run called on an M's thread (from a goroutine, of this runtime or another): it would block
+    /// that M, and its P, until the inner run ends, and the inner main would be spawned on the
+    /// outer runtime (a goroutine's spawns go to its own runtime), so neither run could end.
+    /// </summary>
+    private static GoUsageException NestedRun(M mp) => new(
+        $"GoRuntime.Run blocks its thread until the run ends, so it cannot be called from a goroutine " +
+        $"(goroutine {mp.CurG?.Goid.ToString() ?? "none"} on M{mp.Id} of runtime {mp.Runtime.Id}): start goroutines directly " +
+        "(call the async GoTask method: Go's go statement), or run the other runtime from a thread of its own " +
+        "(GoRuntime.RunAsync, or a new Thread)");
+
+    /// <summary>What a run left behind: the Ms still running goroutine code after the stop's wait, and why.</summary>
+    private static string LeftRunningWarning(string stuck, TimeSpan waited, bool timedOut) =>
+        $"{(timedOut ? "after the timeout" : "the run ended, but")} {stuck} still ran goroutine code " +
+        $"{waited.TotalSeconds:0.###} s later: a goroutine that never awaits the runtime cannot be preempted here (no asynchronous " +
+        "preemption: Go <= 1.13 semantics), and in Go the process exit would have ended it. Its thread was left running; " +
+        "it exits at the goroutine's next runtime await or return.";
 
     /// <summary><see cref="Run"/> on a dedicated thread (no thread-pool thread runs scheduler code).</summary>
     public Task<RunResult> RunAsync(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -174,10 +222,15 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>Stops every M and the sampler; drops all goroutines. Safe to call twice.</summary>
     public void Stop()
     {
-        var e = StopCore(TimeSpan.FromSeconds(10));
-        if (e != null) throw e;
+        var timeout = TimeSpan.FromSeconds(10);
+        if (StopCore(timeout) is { } stuck)
+            throw new TimeoutException(
+                $"runtime stop: threads still running after {timeout.TotalSeconds:0} s: {stuck}; " +
+                "a goroutine is running code that never awaits the runtime, which cannot be preempted here (no asynchronous " +
+                "preemption: Go <= 1.13 semantics), and its thread goes on running it until it returns or awaits");
     }
 
+    /// <summary>Stops the runtime as Stop does, without throwing if a thread could not be stopped.</summary>
     public void Dispose() => StopCore(TimeSpan.FromSeconds(10));
 
     /// <summary>Counters and gauges right now (racy reads, like schedtrace).</summary>
@@ -225,7 +278,11 @@ public sealed partial class GoRuntime : IDisposable
     internal int MCount() =>
         (int)(Interlocked.Read(ref _sched.MNext) - Interlocked.Read(ref _sched.NmFreed)) + (_sysmonThread != null ? 1 : 0);
 
-    private Exception? StopCore(TimeSpan timeout)
+    /// <summary>
+    /// Stops the runtime and waits up to <paramref name="timeout"/> for its threads to leave.
+    /// Returns null if they all did, else the Ms still running goroutine code ("M1 (goroutine 2)").
+    /// </summary>
+    private string? StopCore(TimeSpan timeout)
     {
         if (M.t_current?.Runtime == this)
             throw new GoUsageException("a runtime cannot be stopped from one of its own goroutines");
@@ -239,15 +296,12 @@ public sealed partial class GoRuntime : IDisposable
         _sysmonNote.Signal();
         WakePauser();
         _runEnded.Set();
-        Exception? error = null;
+        string? stuck = null;
         if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
         {
-            var stuck = AllMSnapshot().Where(m => m.Thread is { IsAlive: true })
-                .Select(m => $"M{m.Id} (goroutine {m.CurG?.Goid.ToString() ?? "none"})");
-            error = new TimeoutException(
-                $"runtime stop: threads still running after {timeout.TotalSeconds:0} s: {string.Join(", ", stuck)}; " +
-                "a goroutine is running code that never awaits the runtime, which cannot be preempted here (no asynchronous " +
-                "preemption: Go <= 1.13 semantics), and its thread goes on running it until it returns or awaits");
+            stuck = string.Join(", ", AllMSnapshot().Where(m => m.Thread is { IsAlive: true })
+                .Select(m => $"M{m.Id} (goroutine {m.CurG?.Goid.ToString() ?? "none"})"));
+            if (stuck.Length == 0) stuck = null; // the last one left just now
         }
         _sampler?.Stop();
         _endNs = Clock.Nanotime();
@@ -257,18 +311,34 @@ public sealed partial class GoRuntime : IDisposable
         Recording.Syscalls = SyscallCounts();
         Recording.Counters = AllPEver.Select(p => new ProcCounters(p.Id, p.SchedTick, p.Counters.StealOps, p.Counters.StolenGs,
             p.Counters.RunNextHits, p.Counters.GlobalRunqTakes, p.Counters.Spins, p.Counters.Parks)).ToArray();
-        using (_sched.Lock.EnterScope())
-        {
-            _stopped = true;
-            if (error == null)
-            {
-                foreach (var m in _allm) m.Park.Dispose();
-                _poller.Dispose();
-                _sysmonNote.Dispose();
-            }
-        }
+        using (_sched.Lock.EnterScope()) _stopped = true;
+        // A thread left running releases the notes and the poller when it leaves (ThreadExited).
+        Interlocked.MemoryBarrier(); // the store of _stopped before the read of _threadsAlive: pairs with ThreadExited
+        if (Volatile.Read(ref _threadsAlive) == 0) ReleaseThreadResources();
         ReleaseGoroutines();
-        return error;
+        return stuck;
+    }
+
+    /// <summary>
+    /// Every thread of the runtime (Ms, sysmon, the pauser) calls this as it leaves. The last one
+    /// to leave a stopped runtime releases what the threads shared, when StopCore could not
+    /// (it returned with a thread still running goroutine code).
+    /// </summary>
+    private void ThreadExited()
+    {
+        // Interlocked: a full fence before the read of _stopped (pairs with StopCore).
+        if (Interlocked.Decrement(ref _threadsAlive) == 0 && _stopped) ReleaseThreadResources();
+    }
+
+    private int _threadResourcesReleased;
+
+    /// <summary>Disposes the Ms' notes, the poller and sysmon's note, once, after every thread has left.</summary>
+    private void ReleaseThreadResources()
+    {
+        if (Interlocked.Exchange(ref _threadResourcesReleased, 1) != 0) return;
+        foreach (var m in AllMSnapshot()) m.Park.Dispose();
+        _poller.Dispose();
+        _sysmonNote.Dispose();
     }
 
     /// <summary>Drops every reference to goroutine state so a stopped runtime holds nothing alive.</summary>
@@ -329,9 +399,13 @@ public sealed partial class GoRuntime : IDisposable
         _sched.IdleLocked.Clear();
     }
 
-    /// <summary>Records the error that stops the runtime (the first one wins) and starts stopping.</summary>
+    /// <summary>
+    /// Records the error that stops the runtime (the first one wins) and starts stopping: freezes
+    /// the world, then wakes every idle M so that it sees the stop and exits.
+    /// </summary>
     internal void Fatal(Exception e)
     {
+        FreezeTheWorld(e);
         using (_sched.Lock.EnterScope()) FatalLocked(e);
     }
 
@@ -339,9 +413,37 @@ public sealed partial class GoRuntime : IDisposable
     private void FatalLocked(Exception e)
     {
         AssertLockHeld(ref _sched.Lock);
+        FreezeTheWorld(e);
+        WakeIdleMsLocked();
+    }
+
+    /// <summary>
+    /// The first step of every fatal error (a goroutine's panic, a deadlock, a broken invariant):
+    /// records the error (the first one wins) and tells every M to resume no goroutine from now on.
+    /// Takes no lock, so it runs where the error is found, even under sched.lock or a channel's
+    /// lock, before anything slow (formatting the error's stack). Mirrors runtime.freezetheworld
+    /// (proc.go), which startpanic_m and fatalthrow call before printing.
+    /// </summary>
+    /// <remarks>
+    /// The stop protocol, once _stopping is set (a volatile store, read by every M):
+    /// 1. No M resumes a goroutine body: Execute reads _stopping before every MoveNext, so the
+    ///    only bodies that still run user code are those already inside MoveNext.
+    /// 2. Those are asked to yield (preemptall): their next runtime await reports "not completed",
+    ///    the body unwinds to its M, and (1) keeps it from being resumed. One that never awaits
+    ///    cannot be stopped (no asynchronous preemption); StopCore reports its thread.
+    /// 3. schedule and findRunnable return when they see the flag; timers and the netpoller may
+    ///    still ready a goroutine, but (1) keeps it from running. Idle Ms are woken (Fatal, with
+    ///    sched.lock) and the poller is broken here, so every M sees the flag at once.
+    /// Differs from Go: Go's freezetheworld stops the Ps (gcwaiting) best-effort and the process
+    /// then exits, ending every thread; here the process goes on, so the stop must be complete
+    /// and the Ms must leave by themselves.
+    /// </remarks>
+    internal void FreezeTheWorld(Exception e)
+    {
         Interlocked.CompareExchange(ref _fatal, e, null);
         _stopping = true;
-        WakeIdleMsLocked();
+        Interlocked.MemoryBarrier(); // the store above before the reads of CurG in PreemptAll (pairs with Execute's read)
+        PreemptAll(null);
         _poller.Break();
         _runEnded.Set();
     }
@@ -490,7 +592,14 @@ public sealed record RunResult(
     /// <summary>The workload's arguments after defaults (empty for custom runs).</summary>
     public IReadOnlyDictionary<string, long> Arguments { get; init; } = new Dictionary<string, long>();
 
-    /// <summary>True if main returned and nothing went wrong.</summary>
+    /// <summary>
+    /// What the run left behind without it being an error, one sentence each: the Ms whose
+    /// goroutine was still running code that never awaits when Run returned (their threads go on
+    /// until it awaits). Empty when everything stopped.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
+
+    /// <summary>True if main returned and nothing went wrong (<see cref="Warnings"/> may still say what was left running).</summary>
     public bool Succeeded => Error == null;
 
     /// <summary>Throws the run's error, if any.</summary>

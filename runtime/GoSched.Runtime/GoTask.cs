@@ -60,11 +60,16 @@ public struct GoTaskMethodBuilder
         gp.Outcome = GOutcome.Exit;
     }
 
-    /// <summary>An exception escaped the body: Go's unrecovered panic.</summary>
+    /// <summary>
+    /// An exception escaped the body: Go's unrecovered panic. The world is frozen here, at once
+    /// (fatalpanic's startpanic_m): from now on no M resumes another goroutine (Proc.cs's Execute).
+    /// </summary>
     public void SetException(Exception exception)
     {
         var gp = GoRuntime.CurrentG("a goroutine body");
-        gp.Panic = exception;
+        var panic = exception is RuntimeInvariantException ? exception : new GoroutinePanicException(gp.Goid, exception);
+        gp.Runtime.FreezeTheWorld(panic);
+        gp.Panic = panic;
         gp.Outcome = GOutcome.Panic;
     }
 

@@ -51,7 +51,7 @@ public sealed partial class GoRuntime
             if (mp.P is { } p) { mp.P = null; p.M = null; }
             if (mp.Spinning) { mp.Spinning = false; Interlocked.Decrement(ref _sched.NmSpinning); }
             M.t_current = null;
-            Interlocked.Decrement(ref _threadsAlive);
+            ThreadExited();
         }
     }
 
@@ -279,6 +279,8 @@ public sealed partial class GoRuntime
     /// </summary>
     private void Execute(M mp, G gp, bool inheritTime)
     {
+        // A goroutine found before a fatal error does not start after it (FreezeTheWorld's step 1).
+        if (_stopping) return;
     again:
         P pp = mp.P!;
         mp.CurG = gp;
@@ -294,6 +296,14 @@ public sealed partial class GoRuntime
             if (gp.WorkRemainingNs > 0 && !GoSched.Go.DoPendingWork(gp, pp))
             {
                 outcome = GOutcome.Preempted;
+            }
+            else if (_stopping)
+            {
+                // Differs from Go: Go's process exits after a fatal error; here the M must not resume
+                // any body once the runtime stops (FreezeTheWorld's step 1), and leaves gp runnable.
+                CasGStatus(gp, GStatus.Running, GStatus.Runnable);
+                DropG(mp, gp);
+                return;
             }
             else
             {
@@ -327,13 +337,12 @@ public sealed partial class GoRuntime
                     if (mp.LockedG == null) StopM(mp);
                     return;
                 case GOutcome.Panic:
-                    {
-                        var ex = gp.Panic!;
-                        // Record the error before goexit: if gp is main, its exit ends the run.
-                        Fatal(ex is RuntimeInvariantException ? ex : new GoroutinePanicException(gp.Goid, ex));
-                        GoExit0(mp, gp);
-                        return;
-                    }
+                    // The body's builder froze the world when the exception escaped (GoTask.cs's
+                    // SetException); this wakes the idle Ms. Record the error before goexit: if gp
+                    // is main, its exit ends the run.
+                    Fatal(gp.Panic!);
+                    GoExit0(mp, gp);
+                    return;
                 default:
                     Fatal(new GoUsageException(
                         $"goroutine {gp.Goid} returned to the scheduler without a runtime await (it awaited something the runtime does not resume)"));
@@ -547,8 +556,17 @@ public sealed partial class GoRuntime
         FatalLocked(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
     }
 
-    /// <summary>Go's throw: a broken invariant stops the runtime.</summary>
-    internal static void Throw(string message) => throw new RuntimeInvariantException(message);
+    /// <summary>
+    /// Go's throw: a broken invariant stops the runtime. On one of a runtime's Ms the world is
+    /// frozen here, before the exception unwinds (fatalthrow's startpanic_m); the catch that
+    /// receives it (MStart's, or the goroutine's builder) then calls Fatal.
+    /// </summary>
+    internal static void Throw(string message)
+    {
+        var e = new RuntimeInvariantException(message);
+        M.t_current?.Runtime.FreezeTheWorld(e);
+        throw e;
+    }
 
     /// <summary>
     /// Checks that l is held. Differs from Go: the runtime's mutex does not record its owner

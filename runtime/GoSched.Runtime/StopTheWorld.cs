@@ -269,7 +269,9 @@ public sealed partial class GoRuntime
 
     /// <summary>
     /// Asks the goroutine on every running P, except <paramref name="self"/>, to yield at its next
-    /// await. sched.lock must be held. Mirrors runtime.preemptall.
+    /// await. Only reads the Ps: stop-the-world calls it with sched.lock held, FreezeTheWorld
+    /// without (as Go's freezetheworld does), and a request that races an M switching goroutines is
+    /// harmless (a goroutine that starts while stopping is never resumed). Mirrors runtime.preemptall.
     /// </summary>
     private void PreemptAll(G? self)
     {
@@ -478,7 +480,7 @@ public sealed partial class GoRuntime
         }
         finally
         {
-            Interlocked.Decrement(ref _threadsAlive);
+            ThreadExited();
         }
     }
 

@@ -100,7 +100,7 @@ public sealed partial class GoRuntime
         }
         finally
         {
-            Interlocked.Decrement(ref _threadsAlive);
+            ThreadExited();
         }
     }
 

@@ -143,8 +143,15 @@ public static partial class Go
     /// <summary>sendTime: a non-blocking send of the current time (runs on the M running timers).</summary>
     private static readonly Action<object?, long> s_sendTime = static (arg, _) => ((Chan<long>)arg!).SelectNbSend(Clock.Nanotime());
 
-    /// <summary>goFunc: `go f()` from the M running timers; f itself runs in the new goroutine, never on that M.</summary>
-    private static readonly Action<object?, long> s_goFunc = static (arg, _) => GoFunc((Func<GoTask>)arg!);
+    /// <summary>
+    /// goFunc: `go f()` from the M running timers; f itself runs in the new goroutine, never on
+    /// that M. Once the runtime stops (a fatal error), nothing is started: no user code runs after it.
+    /// </summary>
+    private static readonly Action<object?, long> s_goFunc = static (arg, _) =>
+    {
+        if (GoRuntime.Current.Stopping) return;
+        GoFunc((Func<GoTask>)arg!);
+    };
 
 #pragma warning disable CS1998 // no await: the goroutine's whole body is the call of f
     /// <summary>The goroutine AfterFunc starts: calls f. Mirrors time.goFunc (`go arg.(func())()`).</summary>

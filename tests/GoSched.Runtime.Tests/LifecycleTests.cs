@@ -369,19 +369,33 @@ public class LifecycleTests
     }
 
     private static volatile bool s_release;
+    private static volatile bool s_hogRunning;
+    private static int s_hogResumed;
+    private static int s_received;
 
+    /// <summary>
+    /// The timeout bounds the whole of Run, the stop included: main never awaits, so the stop
+    /// cannot end it, and Run still returns within the timeout (it took the timeout plus a 2 s
+    /// stop wait before), saying which M and goroutine it left running.
+    /// </summary>
     [Fact]
-    public void ARunWhoseGoroutineNeverAwaitsTimesOutAndSaysItsThreadIsStillRunning()
+    public void ARunWhoseGoroutineNeverAwaitsTimesOutWithinItsTimeoutAndSaysItsThreadIsStillRunning()
     {
         s_release = false;
         var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var timeout = TimeSpan.FromSeconds(3);
         try
         {
-            var r = rt.Run(() => Hog(), TimeSpan.FromMilliseconds(300));
+            var sw = Stopwatch.StartNew();
+            var r = rt.Run(() => Hog(), timeout);
+            var took = sw.Elapsed;
             var e = Assert.IsType<TimeoutException>(r.Error);
-            Assert.Contains("run did not finish within 0.3 s; not every thread could be stopped", e.Message);
+            Assert.Contains("run did not finish within its 3 s timeout; not every thread could be stopped", e.Message);
             Assert.Contains("(goroutine 1)", e.Message);
             Assert.Contains("cannot be preempted", e.Message);
+            Assert.Contains("(goroutine 1)", Assert.Single(r.Warnings));
+            // Generous for a loaded machine, and still below the timeout plus the 2 s stop wait it took before.
+            Assert.True(took < timeout + TimeSpan.FromSeconds(1), $"Run took {took.TotalSeconds:0.###} s with a timeout of {timeout.TotalSeconds} s");
         }
         finally
         {
@@ -395,6 +409,88 @@ public class LifecycleTests
             while (!s_release) x++; // never awaits: cannot be preempted
             GC.KeepAlive(x);
             await Go.Gosched();
+        }
+    }
+
+    /// <summary>
+    /// Main returning is success, as Go's exit(0), even beside a goroutine that never awaits: Run
+    /// returns after a short wait (it waited 10 s and reported a TimeoutException), its error is
+    /// null and its warning names the M and goroutine left running. A later runtime in the same
+    /// process runs normally meanwhile, and the abandoned thread leaves at the goroutine's next
+    /// await, whose continuation never runs.
+    /// </summary>
+    [Fact]
+    public void MainReturningBesideAGoroutineThatNeverAwaitsIsSuccessAndRunSaysWhatItLeftRunning()
+    {
+        s_release = false;
+        s_hogRunning = false;
+        s_hogResumed = 0;
+        s_received = 0;
+        var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var r = rt.Run(() => Main(), TimeSpan.FromSeconds(60));
+            var took = sw.Elapsed;
+            Assert.Null(r.Error);
+            Assert.True(r.Succeeded);
+            string warning = Assert.Single(r.Warnings);
+            Assert.Matches(@"the run ended, but M\d+ \(goroutine 2\) still ran goroutine code 2 s later", warning);
+            Assert.Contains("cannot be preempted", warning);
+            Assert.Contains("exits at the goroutine's next runtime await or return", warning);
+            Assert.True(took < TimeSpan.FromSeconds(8), $"Run took {took.TotalSeconds:0.###} s"); // 10 s and more before
+            Assert.False(rt.IsRunning);
+            Assert.Equal(1, rt.ThreadsAlive); // the hog's M, and nothing else
+
+            // Another runtime in the same process is unaffected.
+            using var rt2 = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+            var r2 = rt2.Run(() => Transfer(1000), TimeSpan.FromSeconds(60));
+            Assert.Null(r2.Error);
+            Assert.Empty(r2.Warnings);
+            Assert.Equal(2, r2.GoroutinesStarted);
+            Assert.Equal(1000, Volatile.Read(ref s_received));
+            Assert.Equal(0, rt2.ThreadsAlive);
+        }
+        finally
+        {
+            s_release = true; // the hog awaits: its M leaves
+        }
+        Assert.True(ProcessThreads.Eventually(() => rt.ThreadsAlive == 0), "the hog's M did not exit at its next await");
+        Assert.True(ProcessThreads.Eventually(() => ProcessThreads.Named(n => n.StartsWith(ProcessThreads.PrefixOf(rt.Id))).Count == 0));
+        Assert.Equal(0, Volatile.Read(ref s_hogResumed));
+
+        static async GoTask Main()
+        {
+            Hog();
+            while (!s_hogRunning) await Go.Sleep(TimeSpan.FromMilliseconds(1));
+        }
+
+        static async GoTask Hog()
+        {
+            s_hogRunning = true;
+            long x = 0;
+            while (!s_release) x++; // never awaits: cannot be preempted
+            GC.KeepAlive(x);
+            await Go.Gosched();
+            Interlocked.Increment(ref s_hogResumed); // the runtime has stopped: never resumed
+        }
+
+        static async GoTask Transfer(int n)
+        {
+            var ch = new Chan<int>();
+            Producer(ch, n);
+            await Count(ch);
+        }
+
+        static async GoFrame Count(Chan<int> ch)
+        {
+            while ((await ch.RecvOk()).Ok) Interlocked.Increment(ref s_received);
+        }
+
+        static async GoTask Producer(Chan<int> ch, int n)
+        {
+            for (int i = 0; i < n; i++) await ch.Send(i);
+            ch.Close();
         }
     }
 }

@@ -334,7 +334,15 @@ internal sealed class GoSchedSession
         if (run.Name != LastRunVariable)
             await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
         DisplaySummaries(context, [run]);
+        DisplayWarnings(context, run);
         DisplaySchedTrace(context, run);
+    }
+
+    /// <summary>What the run left behind without failing (a thread still running goroutine code that never awaits), under its summary.</summary>
+    private static void DisplayWarnings(KernelInvocationContext context, KeptRun run)
+    {
+        foreach (var warning in run.Outcome.Warnings ?? [])
+            context.DisplayAs($"**Warning** (`{run.Name}`): {warning}", MarkdownMimeType);
     }
 
     /// <summary>The run's schedtrace lines (knob schedtrace), as Go prints them: the first ones, and where the rest are.</summary>

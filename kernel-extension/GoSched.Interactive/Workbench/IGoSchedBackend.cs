@@ -50,4 +50,5 @@ internal sealed record RunOutcome(
     long GoroutinesFinished,
     long Steals,
     string? Error,
-    IReadOnlyDictionary<string, double>? Metrics = null);
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    IReadOnlyList<string>? Warnings = null);

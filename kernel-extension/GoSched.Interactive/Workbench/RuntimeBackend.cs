@@ -35,7 +35,8 @@ internal sealed class RuntimeBackend : IGoSchedBackend
             result.GoroutinesFinished,
             result.StealOps,
             result.Error?.Message,
-            result.Metrics);
+            result.Metrics,
+            result.Warnings);
     }
 
     public Recording ParseSchedTrace(string path) => SchedTraceParser.ParseFile(path);
