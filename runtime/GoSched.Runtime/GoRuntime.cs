@@ -115,14 +115,25 @@ public sealed partial class GoRuntime : IDisposable
     }
 
     /// <summary>
-    /// Starts a goroutine from outside the runtime (a notebook cell, a test): `go body()`.
-    /// It goes to the global queue and an idle P is woken. Returns its goroutine id.
+    /// Starts a goroutine from outside the runtime (a notebook cell, a test, a goroutine of another
+    /// runtime): `go body()`. It goes to the global queue and an idle P is woken. Inside one of
+    /// this runtime's goroutines it is the go statement (runnext). Returns its goroutine id.
     /// </summary>
     public long Go(Func<GoTask> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         if (!_started) Start();
         if (_stopping) throw new InvalidOperationException("the runtime is stopping" + (_fatal != null ? $": {_fatal.Message}" : ""));
+        if (M.t_current is { } mp)
+        {
+            // Called inside a goroutine: of this runtime, it is `go body()`; of another one, the
+            // body must still start here, not on the caller's runtime.
+            if (mp.Runtime == this) return body().Goid;
+            var previousTarget = mp.SpawnTarget;
+            mp.SpawnTarget = this;
+            try { return body().Goid; }
+            finally { mp.SpawnTarget = previousTarget; }
+        }
         var previous = t_spawnTarget;
         t_spawnTarget = this;
         try { return body().Goid; }
@@ -479,7 +490,8 @@ public sealed partial class GoRuntime : IDisposable
     internal static long Spawn<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : System.Runtime.CompilerServices.IAsyncStateMachine
     {
         M? mp = M.t_current;
-        if (mp != null) return mp.Runtime.NewProc(mp, ref stateMachine);
+        if (mp != null)
+            return mp.SpawnTarget is { } other ? other.NewProc(null, ref stateMachine) : mp.Runtime.NewProc(mp, ref stateMachine);
         GoRuntime rt = t_spawnTarget ?? throw new GoUsageException(
             "a goroutine body (an async GoTask method) was called outside any goroutine; start it with runtime.Go(() => Body(...))");
         return rt.NewProc(null, ref stateMachine);

@@ -23,6 +23,13 @@ internal sealed class M
     public readonly GoRuntime Runtime;
     public readonly long Id;
 
+    /// <summary>
+    /// Another runtime whose Go() a goroutine of this M is calling (`rt2.Go(body)` inside a
+    /// goroutine of this runtime): the body's spawn goes there, not to this M's runtime. Null
+    /// otherwise; written and read only by this M's thread.
+    /// </summary>
+    public GoRuntime? SpawnTarget;
+
     /// <summary>The goroutine currently running on this M, or null while in the scheduler.</summary>
     public G? CurG;
 

@@ -71,4 +71,34 @@ public class BlockingEntryPointTests
             try { rt.Dispose(); } catch (GoUsageException e) { refused.Add(e.Message); }
         }
     }
+
+    /// <summary>
+    /// rt2.Go(body) inside a goroutine of rt1 starts body on rt2: the spawn preferred the calling
+    /// M's runtime, so the goroutine ran on rt1 (and rt2 never saw it).
+    /// </summary>
+    [Fact]
+    public void GoOfAnotherRuntimeFromAGoroutineStartsTheGoroutineThere()
+    {
+        using var rt2 = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        using var rt1 = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        string? where = null;
+        var r = rt1.Run(() => Outer(), TimeSpan.FromSeconds(20));
+        Assert.Null(r.Error);
+        Assert.Equal("rt2", Volatile.Read(ref where));
+        Assert.Equal(1, rt2.Stats().GoroutinesStarted);
+
+        async GoTask Outer()
+        {
+            rt2.Go(() => Probe());
+            // The probe runs on one of rt2's threads; wait for its answer without blocking rt1.
+            for (int i = 0; i < 2000 && Volatile.Read(ref where) == null; i++) await Go.Sleep(TimeSpan.FromMilliseconds(1));
+        }
+
+#pragma warning disable CS1998 // the probe only looks where it runs
+        async GoTask Probe()
+        {
+            Volatile.Write(ref where, GoRuntime.Current == rt2 ? "rt2" : GoRuntime.Current == rt1 ? "rt1" : "?");
+        }
+#pragma warning restore CS1998
+    }
 }
