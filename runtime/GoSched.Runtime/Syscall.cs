@@ -176,7 +176,14 @@ public static partial class Go
                 else GoRuntime.EnterSyscall(mp, gp);
                 try { _result = _call(); }
                 catch (Exception e) { _error = e; }
-                if (rt.ExitSyscallFast(mp, gp)) return !gp.YieldIfPreempted();
+                if (rt.ExitSyscallFast(mp, gp))
+                {
+                    // A fatal error froze the world while the call blocked: its preemptall did not
+                    // reach this goroutine (its P was in _Psyscall), so yield here, and the M
+                    // resumes no body once the runtime stops (Proc.cs, Execute).
+                    if (rt.Stopping) { gp.Outcome = GOutcome.Yield; return false; }
+                    return !gp.YieldIfPreempted();
+                }
                 gp.Outcome = GOutcome.ExitSyscall;
                 return false;
             }

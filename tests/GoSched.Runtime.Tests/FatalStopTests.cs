@@ -181,4 +181,42 @@ public class FatalStopTests
             ch.Close();
         }
     }
+
+    /// <summary>
+    /// A goroutine whose system call returns after another goroutine panicked does not run on: the
+    /// freeze's preemptall could not reach it (its P was in _Psyscall), and exitsyscall's fast path
+    /// took a P back and continued the body inline, so the code after the call ran once the run
+    /// had already failed (found by a review).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AGoroutineBackFromASyscallAfterAPanicDoesNotRunOn(bool block)
+    {
+        int after = 0;
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(20));
+        Assert.IsType<GoroutinePanicException>(r.Error);
+        Assert.Equal(0, Volatile.Read(ref after));
+
+        async GoTask Main()
+        {
+            InSyscall();
+            Boom();
+            await Go.Sleep(TimeSpan.FromSeconds(5));
+        }
+
+        async GoTask InSyscall()
+        {
+            if (block) await Go.SyscallBlock(() => Thread.Sleep(300));
+            else await Go.Syscall(() => Thread.Sleep(300));
+            Interlocked.Increment(ref after);
+        }
+
+        static async GoTask Boom()
+        {
+            await Go.Sleep(TimeSpan.FromMilliseconds(20));
+            throw new InvalidOperationException("boom");
+        }
+    }
 }
