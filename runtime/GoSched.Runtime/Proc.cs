@@ -440,6 +440,9 @@ public sealed partial class GoRuntime
     /// </summary>
     internal void Ready(G gp)
     {
+        // A stopped runtime resumes nobody (a goroutine of it may still sit in a wait queue that
+        // outlives it: a sema shared with the host or with another runtime).
+        if (_stopping) return;
         if (ChanLockCheck.Enabled && ChanLockCheck.Held != 0) Throw("ready: called with a channel lock held");
         CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
         M? mp = M.t_current;

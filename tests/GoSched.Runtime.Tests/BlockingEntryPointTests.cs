@@ -101,4 +101,36 @@ public class BlockingEntryPointTests
         }
 #pragma warning restore CS1998
     }
+
+    /// <summary>
+    /// A channel outliving its runtime: the goroutine that waited on it is never resumed, so the
+    /// host's TrySend finds no receiver (it handed the value to the dropped goroutine, losing it)
+    /// and Close has nobody to wake (found by a review: a NullReferenceException from Close).
+    /// </summary>
+    [Fact]
+    public void AChannelOutlivingItsRuntimeHandsNothingToItsDroppedWaiters()
+    {
+        var ch = new Chan<int>();
+        var sem = new Chan<int>();
+        int got = 0;
+        using (var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0")))
+        {
+            var r = rt.Run(() => Main(), TimeSpan.FromSeconds(20));
+            Assert.Null(r.Error);
+        }
+        Assert.False(ch.TrySend(42), "a value was handed to a goroutine of a stopped runtime");
+        sem.Close(); // its waiter belonged to the stopped runtime too
+        Assert.Equal(0, Volatile.Read(ref got));
+
+        async GoTask Main()
+        {
+            Waiter();
+            SemWaiter();
+            await Go.Sleep(TimeSpan.FromMilliseconds(20)); // both are parked; main returns
+        }
+
+        async GoTask Waiter() => Volatile.Write(ref got, await ch.Recv());
+
+        async GoTask SemWaiter() => await sem.Recv();
+    }
 }
