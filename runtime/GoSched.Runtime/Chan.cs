@@ -62,7 +62,7 @@ internal struct WaitQ<T>
             // Differs from Go, where a channel cannot outlive its runtime: a goroutine of a runtime
             // that has stopped (a channel shared with the host, or with another runtime) is never
             // resumed, so it is dropped rather than handed a value that would be lost.
-            if (sg.G!.Runtime.Stopping) continue;
+            if (sg.G!.Dropped) continue;
             if (sg.IsSelect && Interlocked.CompareExchange(ref sg.G!.SelectDone, 1, 0) != 0) continue;
             return sg;
         }

@@ -67,6 +67,13 @@ internal sealed class G
 
     public GStatus Status => (GStatus)Volatile.Read(ref AtomicStatus);
 
+    /// <summary>
+    /// Its runtime has stopped: it will never run again, and wait queues that outlive the runtime
+    /// (a channel shared with the host or another runtime) skip it. Set once, at the stop
+    /// (ReleaseGoroutines); a field of the G because a waker reads it beside the G's other fields.
+    /// </summary>
+    public bool Dropped;
+
     /// <summary>Link for the global run queue and free lists (sched.runq, gFree). Owned by whoever holds the list.</summary>
     public G? SchedLink;
 

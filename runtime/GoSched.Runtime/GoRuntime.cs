@@ -357,7 +357,7 @@ public sealed partial class GoRuntime : IDisposable
     {
         lock (_allgsLock)
         {
-            foreach (var gp in _allgs) { gp.Body?.Clear(); gp.Body = null; gp.Top = null; gp.SchedLink = null; gp.SudogCache = null; gp.SelectCache = null; gp.Panic = null; }
+            foreach (var gp in _allgs) { gp.Dropped = true; gp.Body?.Clear(); gp.Body = null; gp.Top = null; gp.SchedLink = null; gp.SudogCache = null; gp.SelectCache = null; gp.Panic = null; }
             _allgs.Clear();
             _allgsArr = Array.Empty<G>();
             _allgsLen = 0;
