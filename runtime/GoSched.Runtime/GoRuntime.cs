@@ -190,7 +190,8 @@ public sealed partial class GoRuntime : IDisposable
         string? stuck = StopCore(stopWait);
         var warnings = stuck == null ? Array.Empty<string>() : new[] { LeftRunningWarning(stuck, stopWait, timedOut) };
         Exception? timeoutError = timedOut
-            ? new TimeoutException($"run did not finish within its {timeout!.Value.TotalSeconds:0.###} s timeout; " +
+            ? new TimeoutException($"run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
+                $"(its {timeout!.Value.TotalSeconds:0.###} s timeout, less the {stopReserve.Value.TotalSeconds:0.###} s kept to stop its threads); " +
                 (stuck == null ? "stopped" : $"not every thread could be stopped: {warnings[0]}"))
             : null;
         return BuildResult(timeoutError ?? Error) with { Warnings = warnings };
