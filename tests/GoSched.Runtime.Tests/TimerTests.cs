@@ -360,3 +360,27 @@ public class TimerTests
         }
     }
 }
+
+/// <summary>The timer workloads' figures: what the sleepers saw beside what the timers recorded.</summary>
+public class TimerWorkloadTests
+{
+    /// <summary>
+    /// A sleeper wakes no earlier than its timer fired, so what it sees (after - (before + d)) is at
+    /// least the timer's lateness (fired - due), sample by sample and so at every percentile; under
+    /// CPU load it adds the run-queue wait that a Go program's own measurement includes.
+    /// </summary>
+    [Theory]
+    [InlineData("timers")]
+    [InlineData("timers-under-load")]
+    public void SleepersSeeAtLeastTheTimersLateness(string name)
+    {
+        var r = GoSched.Workloads.WorkloadCatalog.Get(name).Run(GoConfig.Parse("gomaxprocs=2"),
+            new Dictionary<string, string> { ["goroutines"] = "200", ["sleeps"] = "5", ["max"] = "20ms" }, TimeSpan.FromSeconds(60));
+        Assert.True(r.Error == null, $"{name}: {r.Error}");
+        double wokeP50 = r.Metrics["woke_late_p50_ms"], wokeP99 = r.Metrics["woke_late_p99_ms"];
+        Assert.Equal(1000, r.Recording.TimerLateness!.TotalCount);
+        // 3 significant digits in both histograms: allow their rounding.
+        Assert.True(wokeP50 >= 0.99 * r.Recording.TimerLatenessMs(50), $"woke p50 {wokeP50} ms below the timers' {r.Recording.TimerLatenessMs(50)} ms");
+        Assert.True(wokeP99 >= 0.99 * r.Recording.TimerLatenessMs(99), $"woke p99 {wokeP99} ms below the timers' {r.Recording.TimerLatenessMs(99)} ms");
+    }
+}
