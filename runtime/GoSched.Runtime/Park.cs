@@ -85,7 +85,7 @@ public sealed partial class GoRuntime
             // sysmonwait and then re-reads npidle, so either it sees this P busy or we see it
             // waiting. Woken before the P was taken, sysmon could re-read npidle == gomaxprocs,
             // find no timer and sleep 60 s while the P ran a CPU-bound goroutine unpreempted.
-            SysmonWake();
+            SysmonWake(resetBackoff: false);
             nmp = MGet();
             if (nmp == null)
             {

@@ -220,7 +220,7 @@ public sealed partial class GoRuntime
             _worldStopped = false; // worldStarted()
             Interlocked.Exchange(ref _gcWaiting, 0);
         }
-        SysmonWake(); // sysmon slept while the world was stopped (sched.sysmonwait)
+        SysmonWake(resetBackoff: true); // sysmon slept while the world was stopped (sched.sysmonwait)
 
         while (p1 != null)
         {

@@ -45,7 +45,7 @@ public sealed partial class GoRuntime
         Volatile.Write(ref pp.Status, (int)PStatus.Syscall);
         // sysmon may be in its deep sleep (every P was idle, Sysmon.cs): it must watch this P now,
         // or nobody retakes it while the call blocks. Mirrors runtime.entersyscall_sysmon.
-        rt.SysmonWake();
+        rt.SysmonWake(resetBackoff: true);
         if (rt.GcWaiting)
         {
             // The world is stopping: count this P as stopped now rather than when sysmon (asleep
@@ -90,7 +90,7 @@ public sealed partial class GoRuntime
             using (_sched.Lock.EnterScope()) pp = PIdleGet();
             if (pp != null)
             {
-                SysmonWake(); // the P was idle, so sysmon may be in its deep sleep (Go wakes it here too)
+                SysmonWake(resetBackoff: true); // the P was idle, so sysmon may be in its deep sleep (Go wakes it here too)
                 AcquireP(mp, pp);
                 ok = true;
             }
@@ -118,7 +118,7 @@ public sealed partial class GoRuntime
         }
         if (pp != null)
         {
-            SysmonWake();
+            SysmonWake(resetBackoff: true);
             AcquireP(mp, pp);
             return true;
         }

@@ -12,7 +12,9 @@
 // Go.Work; code that never awaits cannot be preempted (Go <= 1.13 semantics). And when every P
 // is idle, sysmon sleeps until the earliest timer or until an M is started (Go waits for a
 // syscall exit or a stop-the-world to wake it, and caps the sleep at forcegcperiod/2), so that a
-// goroutine that starts hogging a P after a quiet spell is still preempted on time.
+// goroutine that starts hogging a P after a quiet spell is still preempted on time. That wake-up
+// keeps sysmon's backed-off delay; only Go's own wake-ups (system calls, startTheWorld) restart
+// the 20 µs polling.
 //
 // retake also takes back Ps held in long system calls (Syscall.cs), and sysmon polls the network
 // when nobody has for 10 ms (SysmonNetpoll, Netpoll.cs), injecting the goroutines it finds ready.
@@ -25,11 +27,17 @@ public sealed partial class GoRuntime
     private Thread? _sysmonThread;
     private readonly Note _sysmonNote = new();
     private int _sysmonWait;
+    private int _sysmonResetBackoff; // set by a wake-up that restarts the 20 µs polling (SysmonWake)
     private long _sysmonPreempts;
     private long _syscallRetakes;
 
     /// <summary>Ps sysmon took back from system calls and handed off.</summary>
     internal long SyscallRetakes => Interlocked.Read(ref _syscallRetakes);
+
+    private long _sysmonLoops;
+
+    /// <summary>Rounds of sysmon's loop so far (each one a sleep, then the poll and retake).</summary>
+    internal long SysmonLoops => Interlocked.Read(ref _sysmonLoops);
 
     /// <summary>Goroutines sysmon has asked to yield.</summary>
     internal long SysmonPreempts => Interlocked.Read(ref _sysmonPreempts);
@@ -41,10 +49,20 @@ public sealed partial class GoRuntime
         _sysmonThread.Start();
     }
 
-    /// <summary>Wakes sysmon from its deep sleep (all Ps idle) if it is in one.</summary>
-    private void SysmonWake()
+    /// <summary>
+    /// Wakes sysmon from its deep sleep (all Ps idle) if it is in one. resetBackoff: the wake-up is
+    /// Go's (a system call entered or left, the world restarted: entersyscall_sysmon,
+    /// exitsyscallfast_pidle, exitsyscall0, startTheWorldWithSema), after which sysmon polls every
+    /// 20 µs again. StartM's wake-up is this runtime's own (see the essay above) and keeps sysmon's
+    /// backed-off delay, as a timer's expiry does in Go.
+    /// </summary>
+    private void SysmonWake(bool resetBackoff)
     {
-        if (Volatile.Read(ref _sysmonWait) != 0 && Interlocked.Exchange(ref _sysmonWait, 0) != 0) _sysmonNote.Signal();
+        if (Volatile.Read(ref _sysmonWait) != 0 && Interlocked.Exchange(ref _sysmonWait, 0) != 0)
+        {
+            if (resetBackoff) Volatile.Write(ref _sysmonResetBackoff, 1);
+            _sysmonNote.Signal();
+        }
     }
 
     /// <summary>The monitor loop. Mirrors runtime.sysmon.</summary>
@@ -61,6 +79,7 @@ public sealed partial class GoRuntime
                 if (delay > 10 * 1000) delay = 10 * 1000; // up to 10 ms
                 _sysmonNote.TSleep(delay * 1000);
                 _sysmonNote.Consume();
+                Interlocked.Increment(ref _sysmonLoops);
                 if (_stopping) break;
                 long now = Clock.Nanotime();
                 if (GcWaiting || Volatile.Read(ref _sched.NPIdle) == Volatile.Read(ref _gomaxprocs))
@@ -73,11 +92,15 @@ public sealed partial class GoRuntime
                     {
                         long next = TimeSleepUntil();
                         long sleep = next == MaxWhen ? 60_000_000_000L : Math.Max(0, next - now);
-                        bool syscallWake = sleep > 0 && _sysmonNote.TSleep(sleep);
+                        bool woken = sleep > 0 && _sysmonNote.TSleep(sleep);
                         _sysmonNote.Consume();
-                        // Only a wake-up for work (a syscall, startm) restarts the fast polling,
-                        // as in Go; a timer's expiry keeps the backed-off delay.
-                        if (syscallWake)
+                        // Only Go's wake-ups (a system call, startTheWorld) restart the fast
+                        // polling; a timer's expiry and StartM's wake-up keep the backed-off delay
+                        // ("to avoid adding system load to applications that spend most of their
+                        // time sleeping", as Go's comment says). Restarting it on StartM made
+                        // sysmon loop 3-15 times as often as Go's among 10,000 sleepers.
+                        bool syscallWake = Interlocked.Exchange(ref _sysmonResetBackoff, 0) != 0;
+                        if (woken && syscallWake)
                         {
                             idle = 0;
                             delay = 20;
