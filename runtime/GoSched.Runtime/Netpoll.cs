@@ -802,13 +802,8 @@ public sealed partial class GoRuntime
             using (_sched.Lock.EnterScope()) GlobRunqPutBatch(head, n);
             StartIdle(n);
         }
-        while (rest != null)
-        {
-            G gp = rest;
-            rest = rest.SchedLink;
-            gp.SchedLink = null;
-            RunqPut(pp, gp, next: false);
-        }
+        // Put the rest on the local run queue.
+        if (rest != null) RunqPutBatch(pp, rest, qsize - n);
     }
 
     /// <summary>injectglist's startIdle: an M for each of up to n idle Ps.</summary>

@@ -264,6 +264,42 @@ public sealed partial class GoRuntime
     }
 
     /// <summary>
+    /// Puts a list of qsize Gs linked through SchedLink on pp's local ring, in order, as far as it
+    /// has room, and the rest on the global queue in one batch (not runqput's half-the-ring moves
+    /// per overflow). Executed only by the owner P. Mirrors runtime.runqputbatch.
+    /// </summary>
+    internal void RunqPutBatch(P pp, G? list, int qsize)
+    {
+        uint h = Volatile.Read(ref pp.RunqHead); // load-acquire, synchronize with consumers
+        uint t = pp.RunqTail;
+        uint start = t, n = 0;
+        while (list != null && t - h < (uint)pp.Runq.Length)
+        {
+            G gp = list;
+            list = gp.SchedLink;
+            gp.SchedLink = null;
+            pp.Runq[t & pp.RunqMask] = gp;
+            t++;
+            n++;
+        }
+        qsize -= (int)n;
+        if (_config.RandomizeScheduler)
+        {
+            ref var rand = ref CurrentRand();
+            for (uint i = 1; i < n; i++)
+            {
+                uint j = rand.Next(i + 1);
+                (pp.Runq[(start + i) & pp.RunqMask], pp.Runq[(start + j) & pp.RunqMask]) = (pp.Runq[(start + j) & pp.RunqMask], pp.Runq[(start + i) & pp.RunqMask]);
+            }
+        }
+        Volatile.Write(ref pp.RunqTail, t); // store-release, makes the items available for consumption
+        if (list != null)
+        {
+            using (_sched.Lock.EnterScope()) GlobRunqPutBatch(list, qsize);
+        }
+    }
+
+    /// <summary>
     /// Puts the first n Gs of a list linked through SchedLink (netpoll's gList) on the global
     /// queue, in order. sched.lock must be held. Mirrors runtime.globrunqputbatch.
     /// </summary>

@@ -207,6 +207,27 @@ public class RunQueueTests
         Assert.Equal(new[] { gs[2], gs[3], gs[5] }, Drain(rt, pp));
     }
 
+    /// <summary>
+    /// runqputbatch (injectglist's tail): the ring's free slots take the list in order and the rest
+    /// goes to the global queue in one batch. Put one by one, each overflow moved half the ring
+    /// to the global queue instead (a ring of 4 holding 3, given 4 more: 4 local and 3 global in
+    /// order, where runqput ended with 3 local and 4 global, out of order).
+    /// </summary>
+    [Fact]
+    public void RunqPutBatchFillsTheRingInOrderAndOverflowsTheRestAsOneBatch()
+    {
+        using var rt = NewRuntime(procs: 1, runqSize: 4);
+        P pp = rt.AllP[0];
+        var gs = NewGs(rt, 7);
+        for (int i = 0; i < 3; i++) rt.RunqPut(pp, gs[i], next: false);
+        for (int i = 3; i < 6; i++) gs[i].SchedLink = gs[i + 1];
+        rt.RunqPutBatch(pp, gs[3], 4);
+        Assert.Equal(new[] { gs[4], gs[5], gs[6] }, GlobalQueue(rt));
+        Assert.Equal(3, rt.SchedState.RunqSize);
+        Assert.Equal(new[] { gs[0], gs[1], gs[2], gs[3] }, Drain(rt, pp));
+        Assert.All(gs, g => Assert.Null(g.SchedLink));
+    }
+
     /// <summary>runqput(next) on a full ring with a runnext: the kicked-out runnext is the "+1" of the batch.</summary>
     [Fact]
     public void KickedOutRunnextOverflowsWithTheOlderHalf()
