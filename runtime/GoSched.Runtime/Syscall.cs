@@ -81,6 +81,9 @@ public sealed partial class GoRuntime
             Interlocked.CompareExchange(ref oldp.Status, (int)PStatus.Idle, (int)PStatus.Syscall) == (int)PStatus.Syscall)
         {
             AcquireP(mp, oldp);
+            // The P went through another syscall in between (retaken, then taken into one by
+            // another M): count that one too. Mirrors runtime.exitsyscallfast_reacquired.
+            if (mp.SyscallTick != oldp.SyscallTick) oldp.SyscallTick++;
             ok = true;
         }
         else if (Volatile.Read(ref _sched.PIdle) != null)
@@ -155,6 +158,7 @@ public static partial class Go
         private readonly bool _block;
         private T _result;
         private Exception? _error;
+        private bool _slowPath;
 
         internal SyscallAwaiter(Func<T> call, bool block)
         {
@@ -163,6 +167,7 @@ public static partial class Go
             _block = block;
             _result = default!;
             _error = null;
+            _slowPath = false;
         }
 
         public bool IsCompleted
@@ -185,12 +190,16 @@ public static partial class Go
                     return !gp.YieldIfPreempted();
                 }
                 gp.Outcome = GOutcome.ExitSyscall;
+                _slowPath = true;
                 return false;
             }
         }
 
         public T GetResult()
         {
+            // Back from exitsyscall0 on whichever P runs the goroutine now: Go's exitsyscall counts
+            // the syscall exit on it once mcall(exitsyscall0) returns.
+            if (_slowPath && GoRuntime.CurrentG("Go.Syscall").M!.P is { } pp) pp.SyscallTick++;
             if (_error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
             return _result;
         }

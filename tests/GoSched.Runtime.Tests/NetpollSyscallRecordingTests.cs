@@ -141,6 +141,40 @@ public class NetpollSyscallRecordingTests
         Assert.Null(rec.NetpollWakeLatency);
         Assert.Null(rec.Syscalls);
     }
+
+    /// <summary>
+    /// Every syscall exit advances the P's syscalltick (scheddetail's syscalltick=), the slow one
+    /// too: Go's exitsyscall counts it on the P the goroutine resumes on once mcall(exitsyscall0)
+    /// returns. At GOMAXPROCS=1 beside a CPU-bound goroutine, a retaken call comes back to no idle
+    /// P and takes the slow path, which counted nothing: the tick ended at calls + retakes less the
+    /// slow exits.
+    /// </summary>
+    [Fact]
+    public void EverySyscallExitAdvancesTheSyscallTickTheSlowOneToo()
+    {
+        const int calls = 5;
+        bool stop = false;
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30)).EnsureSuccess();
+        long retakes = r.Recording.Syscalls!.SysmonRetakes;
+        Assert.True(retakes >= 1, "no call was retaken: nothing took the slow path");
+        Assert.Equal(calls + retakes, rt.AllP[0].SyscallTick);
+
+        async GoTask Main()
+        {
+            var hogDone = new Chan<bool>();
+            Hog(hogDone);
+            for (int i = 0; i < calls; i++) await Go.Syscall(() => Thread.Sleep(20));
+            Volatile.Write(ref stop, true);
+            await hogDone.Recv();
+        }
+
+        async GoTask Hog(Chan<bool> done)
+        {
+            while (!Volatile.Read(ref stop)) await Go.Work(TimeSpan.FromMilliseconds(1));
+            await done.Send(true);
+        }
+    }
 }
 
 public class NetEchoWorkloadTests
