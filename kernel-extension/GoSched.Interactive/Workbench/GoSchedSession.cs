@@ -158,7 +158,7 @@ internal sealed class GoSchedSession
     /// Runs a handler, unless an earlier #!gosched line of the same cell failed; the errors users
     /// cause become a failed command with their message.
     /// </summary>
-    private static async Task Guard<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task> handler)
+    private async Task Guard<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task> handler)
         where T : KernelCommand
     {
         var submission = context.Command;
@@ -167,6 +167,7 @@ internal sealed class GoSchedSession
         string? failure;
         try
         {
+            await PublishPendingAsync();
             await handler(command, context);
             return;
         }
@@ -325,17 +326,49 @@ internal sealed class GoSchedSession
             Fail(command, context, $"{workload.Name}: {error}");
     }
 
+    // Kept runs whose C# variables could not be set: an interrupt (the cell's cancellation) can
+    // reach the C# kernel's SetValue right after the run stopped, and the variable was then missing
+    // although the run was kept. The next #!gosched line sets them (Guard).
+    private readonly List<KeptRun> _unpublished = new();
+
     /// <summary>Keeps a finished run: its variables (lastRun and its name) and its summary.</summary>
     private async Task KeepAsync(KeptRun run, KernelInvocationContext context)
     {
         _runs[run.Name] = run;
         _last = run;
-        await SetVariableAsync(LastRunVariable, run.Outcome.Recording, typeof(Recording));
-        if (run.Name != LastRunVariable)
-            await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
+        try
+        {
+            await PublishAsync(run);
+        }
+        catch (OperationCanceledException)
+        {
+            _unpublished.Add(run);
+            throw;
+        }
+        if (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)) _unpublished.Add(run);
         DisplaySummaries(context, [run]);
         DisplayWarnings(context, run);
         DisplaySchedTrace(context, run);
+    }
+
+    /// <summary>Sets a kept run's variables: lastRun (if it is still the last) and its name.</summary>
+    private async Task PublishAsync(KeptRun run)
+    {
+        if (ReferenceEquals(_last, run))
+            await SetVariableAsync(LastRunVariable, run.Outcome.Recording, typeof(Recording));
+        if (run.Name != LastRunVariable && ReferenceEquals(_runs.GetValueOrDefault(run.Name), run))
+            await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
+    }
+
+    /// <summary>Sets the variables an interrupt kept from being set, oldest first.</summary>
+    private async Task PublishPendingAsync()
+    {
+        while (_unpublished.Count > 0)
+        {
+            var run = _unpublished[0];
+            _unpublished.RemoveAt(0);
+            await PublishAsync(run);
+        }
     }
 
     /// <summary>What the run left behind without failing (a thread still running goroutine code that never awaits), under its summary.</summary>
