@@ -345,7 +345,10 @@ internal sealed class GoSchedSession
             _unpublished.Add(run);
             throw;
         }
-        if (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)) _unpublished.Add(run);
+        // An interrupted cell's submission may still be unwound by the C# kernel after this (the
+        // variable was seen missing at the next line although set here): check again then.
+        if (context.CancellationToken.IsCancellationRequested || (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)))
+            _unpublished.Add(run);
         DisplaySummaries(context, [run]);
         DisplayWarnings(context, run);
         DisplaySchedTrace(context, run);
@@ -360,14 +363,14 @@ internal sealed class GoSchedSession
             await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
     }
 
-    /// <summary>Sets the variables an interrupt kept from being set, oldest first.</summary>
+    /// <summary>Sets the variables an interrupt kept from being set (or unwound), oldest first.</summary>
     private async Task PublishPendingAsync()
     {
         while (_unpublished.Count > 0)
         {
             var run = _unpublished[0];
             _unpublished.RemoveAt(0);
-            await PublishAsync(run);
+            if (!ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)) await PublishAsync(run);
         }
     }
 
