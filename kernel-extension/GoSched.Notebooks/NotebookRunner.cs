@@ -158,7 +158,10 @@ public sealed class NotebookRunner
                 if (error is not null)
                     (AllowErrors && !timedOut ? allowed : failures).Add(new CellFailure(i + 1, cell.Contents, error));
             }
-            if (!abandoned && GoSchedSession.For(kernel) is { } session && await session.StopBackgroundAsync(s_backgroundStopWait) is { } stopped)
+            // Also after a cell that timed out (its kernel is left behind): the background run is
+            // told to stop all the same, and the note says so. StopBackgroundAsync takes no lock the
+            // stuck cell could hold.
+            if (GoSchedSession.For(kernel) is { } session && await session.StopBackgroundAsync(s_backgroundStopWait) is { } stopped)
             {
                 lastRun?.Outputs.Add(new TextElement(stopped + "\n", "stderr"));
                 notes.Add(stopped);

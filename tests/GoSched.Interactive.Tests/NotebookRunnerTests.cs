@@ -161,6 +161,18 @@ public class NotebookRunnerTests : IDisposable
         Assert.Contains("\"stderr\"", last);
     }
 
+    /// <summary>A cell that times out ends the run, and a background run still going is stopped and named all the same.</summary>
+    [Fact]
+    public async Task A_background_run_left_going_when_a_cell_times_out_is_stopped_and_said_so()
+    {
+        string nb = WriteNotebook(("code", "#!gosched run stw --arg duration=10m --background --name soak"), ("code", "System.Threading.Thread.Sleep(30000);"));
+        var result = await new NotebookRunner { CellTimeout = TimeSpan.FromSeconds(2) }.RunAsync(nb, Path.Combine(_out, "out")).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.False(result.Succeeded);
+        string note = Assert.Single(result.Notes);
+        Assert.Contains("the background run `soak` (stw) was still going on when the notebook ended: it was stopped", note);
+    }
+
     [Fact]
     public async Task A_background_run_waited_for_at_the_end_leaves_no_note()
     {
