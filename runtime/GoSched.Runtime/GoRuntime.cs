@@ -418,7 +418,7 @@ public sealed partial class GoRuntime : IDisposable
     internal void Fatal(Exception e)
     {
         FreezeTheWorld(e);
-        using (_sched.Lock.EnterScope()) FatalLocked(e);
+        using (_sched.Lock.EnterScope()) WakeIdleMsLocked();
     }
 
     /// <summary>Fatal for callers that already hold sched.lock (checkdead). sched.lock must be held.</summary>

@@ -75,7 +75,6 @@ public static partial class Go
     /// <summary>The runtime's monotonic clock in nanoseconds (what timer channels send).</summary>
     public static long Nanotime() => Clock.Nanotime();
 
-    /// <summary>The absolute time d from now, saturating (Go's when()).</summary>
     /// <summary>
     /// A TimeSpan as Go's time.Duration (int64 nanoseconds), saturating: TimeSpan reaches 100 times
     /// further (its unit is 100 ns), and Ticks * 100 of TimeSpan.MaxValue wrapped to a negative
@@ -85,6 +84,7 @@ public static partial class Go
     internal static long DurationNs(TimeSpan d) =>
         d.Ticks > long.MaxValue / 100 ? long.MaxValue : d.Ticks < long.MinValue / 100 ? long.MinValue : d.Ticks * 100;
 
+    /// <summary>The absolute time d from now, saturating (Go's when()).</summary>
     internal static long When(long d)
     {
         long t = Clock.Nanotime();
