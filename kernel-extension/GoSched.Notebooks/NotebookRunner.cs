@@ -26,7 +26,7 @@
 // are not run.
 //
 // A notebook may end with a `#!gosched run ... --background` that nobody waited for. The runner
-// stops that run once the last cell has run (its results would not be in the notebook anyway, and
+// stops that run once the last cell has run, or a cell timed out (its results would not be in the notebook anyway, and
 // the process would cut it off unseen) and says so in the last cell's output (stderr) and in the
 // result's Notes; it is not a failure. `#!gosched status --wait` at the end waits for it instead.
 using System.Text.RegularExpressions;
@@ -164,8 +164,7 @@ public sealed class NotebookRunner
             if (GoSchedSession.For(kernel) is { } session && await session.StopBackgroundAsync(s_backgroundStopWait) is { } stopped)
             {
                 lastRun?.Outputs.Add(new TextElement(stopped + "\n", "stderr"));
-                notes.Add(stopped);
-                Log?.WriteLine(stopped);
+                notes.Add(stopped); // the caller prints the notes (gosched notebook: to stderr)
             }
         }
         finally
