@@ -54,21 +54,13 @@ public sealed partial class GoRuntime
     {
         if (gp.Status != GStatus.Dead) Throw("gfput: bad status (not Gdead)");
         pp.GFree.Push(gp);
-        pp.GFreeCount++;
         if (pp.GFreeCount >= 64)
         {
             // Move a batch of free Gs to the global free list. The top of the stack was freed
             // last, so checking for a body reads Gs still in the cache.
             using (_sched.GFreeLock.EnterScope())
             {
-                while (pp.GFreeCount >= 32)
-                {
-                    G g1 = pp.GFree.Pop()!;
-                    pp.GFreeCount--;
-                    if (g1.Body != null) _sched.GFreeWithBody.Push(g1);
-                    else _sched.GFreeNoBody.Push(g1);
-                    _sched.GFreeCount++;
-                }
+                while (pp.GFreeCount >= 32) GFPutGlobalLocked(pp.GFree.Pop()!);
             }
         }
     }
@@ -87,18 +79,25 @@ public sealed partial class GoRuntime
                     if (g1 == null) break;
                     _sched.GFreeCount--;
                     pp.GFree.Push(g1);
-                    pp.GFreeCount++;
                 }
             }
         }
         G? gp = pp.GFree.Pop();
         if (gp == null) return null;
-        pp.GFreeCount--;
         // Ask for what the next two gfgets will touch (see Internal/Prefetch.cs): the G after
         // next, and the body of the next one, whose G the previous call asked for.
         Internal.Prefetch.Lines(pp.GFree.Peek(1), 2);
         if (pp.GFree.Peek(0) is { } next) Internal.Prefetch.Lines(next.Body, 2);
         return gp;
+    }
+
+    /// <summary>Puts a dead G on the global free list its body decides. sched.gFree's lock must be held.</summary>
+    private void GFPutGlobalLocked(G gp)
+    {
+        AssertLockHeld(ref _sched.GFreeLock);
+        if (gp.Body != null) _sched.GFreeWithBody.Push(gp);
+        else _sched.GFreeNoBody.Push(gp);
+        _sched.GFreeCount++;
     }
 
     /// <summary>Gets a free G from the global list only (a spawn from a thread with no P).</summary>

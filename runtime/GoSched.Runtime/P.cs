@@ -85,7 +85,8 @@ internal sealed class P
     // --- Free Gs (GFree.cs). Owner only. ---
     /// <summary>The P's free Gs (gFree); it spills to the global list on reaching 64.</summary>
     public GStack GFree = new(64);
-    public int GFreeCount;
+    /// <summary>How many Gs GFree holds (gFree.n); racy when read by another thread (scheddetail).</summary>
+    public int GFreeCount => GFree.Count;
 
     // --- goid cache (newproc). Owner only. ---
     public long GoidCache;

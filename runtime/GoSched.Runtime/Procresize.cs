@@ -317,15 +317,8 @@ public sealed partial class GoRuntime
     {
         using (_sched.GFreeLock.EnterScope())
         {
-            while (pp.GFree.Pop() is { } gp)
-            {
-                pp.GFreeCount--;
-                if (gp.Body != null) _sched.GFreeWithBody.Push(gp);
-                else _sched.GFreeNoBody.Push(gp);
-                _sched.GFreeCount++;
-            }
+            while (pp.GFree.Pop() is { } gp) GFPutGlobalLocked(gp);
         }
-        if (pp.GFreeCount != 0) Throw("gfpurge: free count out of step with the list");
     }
 }
 
