@@ -87,8 +87,14 @@ public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
     public async Task Interrupting_a_run_stops_it_and_keeps_what_it_recorded()
     {
         var submit = SubmitAsync("#!gosched run fanout --arg rounds=100000 --name longrun");
-        await Task.Delay(1500);
+        // Interrupt once the run has started: on a cold process (a fresh clone) a fixed 1.5 s could
+        // end before the directive ran at all, and the cancel then stopped no run (nothing to keep).
+        var started = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (GoSched.Interactive.Workbench.GoSchedSession.For(Kernel)?.Running == null && !submit.IsCompleted && DateTime.UtcNow < started)
+            await Task.Delay(20);
+        await Task.Delay(300);
         Assert.False(submit.IsCompleted, "the long run ended before the interrupt");
+        Assert.Equal("fanout", GoSched.Interactive.Workbench.GoSchedSession.For(Kernel)?.Running);
         Assert.True(GoschedThreads() > 0, "no gosched thread while the run goes on");
         await Kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
         var result = await submit.WaitAsync(TimeSpan.FromSeconds(30));

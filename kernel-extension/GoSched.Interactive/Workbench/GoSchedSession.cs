@@ -84,6 +84,9 @@ internal sealed class GoSchedSession
     private readonly Dictionary<string, KeptRun> _runs = new(StringComparer.Ordinal);
     private KeptRun? _last;
     private string? _running;
+
+    /// <summary>The workload a foreground `#!gosched run` is running right now, or null (tests wait on it).</summary>
+    internal string? Running => Volatile.Read(ref _running);
     private BackgroundRun? _background;
 
     public GoSchedSession(Kernel kernel, IGoSchedBackend backend, PlotlyOutput plotly)
