@@ -348,9 +348,11 @@ internal sealed class GoSchedSession
             _unpublished.Add(run);
             throw;
         }
-        // An interrupted cell's submission may still be unwound by the C# kernel after this (the
-        // variable was seen missing at the next line although set here): check again then.
-        if (context.CancellationToken.IsCancellationRequested || (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)))
+        // An interrupted (or otherwise failed) cell's submission may still be unwound by the C#
+        // kernel after this (the variable was seen missing at the next line although set here):
+        // check again then.
+        if (context.CancellationToken.IsCancellationRequested || run.Outcome.Error != null
+            || (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)))
             _unpublished.Add(run);
         DisplaySummaries(context, [run]);
         DisplayWarnings(context, run);
