@@ -104,9 +104,19 @@ public sealed class BackgroundRunOnTheRuntimeTests : KernelTestBase
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (GoschedThreads() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(0, GoschedThreads());
-        // The next run starts on a quiet machine, and the interrupted one was kept.
+        // The handler ran on after the host failed the cell; once it has returned, a C# cell (no
+        // #!gosched line between) sees the interrupted run: its variables were set by a command
+        // the handler queued, in the kernel's order, not by the handler racing the next command.
+        var session = GoSched.Interactive.Workbench.GoSchedSession.For(Kernel)!;
+        await session.HandlerDone.WaitAsync(TimeSpan.FromSeconds(30));
+        var seen = await Kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode("longrun.WallNs > 0 && object.ReferenceEquals(lastRun, longrun)"));
+        Assert.Empty(seen.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>());
+        Assert.Equal(true, Assert.Single(seen.Events.OfType<Microsoft.DotNet.Interactive.Events.ReturnValueProduced>()).Value);
+        var longrun = await ValueAsync<Recording>("longrun");
+        // The next run starts on a quiet machine, and the interrupted one stays kept.
         await SucceedsAsync("#!gosched run pingpong --arg rounds=1000");
-        Assert.NotNull(await ValueAsync<Recording>("longrun"));
+        Assert.Same(longrun, await ValueAsync<Recording>("longrun"));
+        Assert.NotSame(longrun, await ValueAsync<Recording>("lastRun"));
     }
 
     /// <summary>

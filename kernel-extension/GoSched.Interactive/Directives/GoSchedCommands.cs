@@ -214,3 +214,11 @@ public sealed class GoSchedPlot : GoSchedCommand
         Overlay = Has(line, "--overlay");
     }
 }
+
+/// <summary>
+/// Not a directive: the command an interrupted #!gosched handler queues to set its run's C#
+/// variables in the kernel's own order of commands (GoSchedSession.QueuePublish).
+/// </summary>
+public sealed class GoSchedPublish : KernelCommand
+{
+}

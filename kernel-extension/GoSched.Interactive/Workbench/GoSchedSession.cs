@@ -137,6 +137,7 @@ internal sealed class GoSchedSession
         s_sessions.AddOrUpdate(_kernel, this);
         var root = GoSchedDirective.Create();
         var subcommand = root.Subcommands.ToDictionary(s => s.Name);
+        _kernel.RegisterCommandHandler<GoSchedPublish>((_, _) => PublishPendingAsync());
         _kernel.AddDirective<GoSchedRoot>(root, (c, ctx) => Guard(c, ctx, RootAsync));
         _kernel.AddDirective<GoSchedHelp>(subcommand[GoSchedDirective.Help], (c, ctx) => Guard(c, ctx, (_, x) => HelpAsync(x)));
         _kernel.AddDirective<GoSchedConfig>(subcommand[GoSchedDirective.Config], (c, ctx) => Guard(c, ctx, ConfigAsync));
@@ -167,6 +168,18 @@ internal sealed class GoSchedSession
         var submission = context.Command;
         if (s_failedSubmissions.TryGetValue(submission, out _))
             return;
+        if (!_handlerDone.IsCompleted)
+        {
+            // An interrupted cell's handler still stopping its run (see _handlerDone).
+            try { await _handlerDone.WaitAsync(InterruptedHandlerWait, context.CancellationToken); }
+            catch (TimeoutException)
+            {
+                Fail(command, context, $"#!gosched: an interrupted run has not stopped within {InterruptedHandlerWait.TotalSeconds:0} s; run this line again once `{GoSchedDirective.Name} {GoSchedDirective.Status}` shows nothing running");
+                return;
+            }
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _handlerDone = done.Task;
         string? failure;
         try
         {
@@ -187,8 +200,22 @@ internal sealed class GoSchedSession
             // A bug of ours, not of the user's: say so, with the type, but keep the kernel alive.
             failure = $"#!gosched: internal error: {e.GetType().Name}: {e.Message}";
         }
+        finally
+        {
+            done.SetResult();
+        }
         Fail(command, context, failure);
     }
+
+    // When a cell is interrupted, the host fails its command at once and goes on to the next one
+    // (its scheduler abandons a cancelled operation rather than waiting for it), while the handler
+    // runs on: it stops its runtime, which takes a few ms, and keeps the run. The next #!gosched
+    // line waits for it, so that two handlers never act on the session, or on two runtimes, at once.
+    private Task _handlerDone = Task.CompletedTask;
+
+    /// <summary>Completes when the last #!gosched handler has returned, an interrupted one too (tests wait on it).</summary>
+    internal Task HandlerDone => _handlerDone;
+    private static readonly TimeSpan InterruptedHandlerWait = TimeSpan.FromSeconds(30);
 
     /// <summary>Fails the command, and with it the rest of its cell's #!gosched lines.</summary>
     private static void Fail(KernelCommand command, KernelInvocationContext context, string message)
@@ -329,9 +356,14 @@ internal sealed class GoSchedSession
             Fail(command, context, $"{workload.Name}: {error}");
     }
 
-    // Kept runs whose C# variables could not be set: an interrupt (the cell's cancellation) can
-    // reach the C# kernel's SetValue right after the run stopped, and the variable was then missing
-    // although the run was kept. The next #!gosched line sets them (Guard).
+    // Kept runs whose C# variables an interrupted handler could not set itself. The C# kernel sets
+    // a variable by running a declaration and storing the new script state, a read-modify-write of
+    // that state with no lock (Microsoft.DotNet.Interactive.CSharp's RunAsync: ScriptState = await
+    // ScriptState.ContinueWithAsync(...)), so it must only ever run inside the kernel's own order of
+    // commands: an abandoned handler that set it raced the next command (the variable of an
+    // interrupted run was lost in 4 of 8 fresh-clone test runs, and a user's cell could lose its own
+    // variables the same way). Such a handler queues GoSchedPublish instead, and every #!gosched line
+    // publishes what is pending first.
     private readonly List<KeptRun> _unpublished = new();
 
     /// <summary>Keeps a finished run: its variables (lastRun and its name) and its summary.</summary>
@@ -339,21 +371,15 @@ internal sealed class GoSchedSession
     {
         _runs[run.Name] = run;
         _last = run;
-        try
+        if (context.CancellationToken.IsCancellationRequested)
+        {
+            lock (_unpublished) _unpublished.Add(run);
+            QueuePublish();
+        }
+        else
         {
             await PublishAsync(run);
         }
-        catch (OperationCanceledException)
-        {
-            _unpublished.Add(run);
-            throw;
-        }
-        // An interrupted (or otherwise failed) cell's submission may still be unwound by the C#
-        // kernel after this (the variable was seen missing at the next line although set here):
-        // check again then.
-        if (context.CancellationToken.IsCancellationRequested || run.Outcome.Error != null
-            || (CSharp != null && !ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)))
-            _unpublished.Add(run);
         DisplaySummaries(context, [run]);
         DisplayWarnings(context, run);
         DisplaySchedTrace(context, run);
@@ -368,15 +394,32 @@ internal sealed class GoSchedSession
             await SetVariableAsync(run.Name, run.Outcome.Recording, typeof(Recording));
     }
 
-    /// <summary>Sets the variables an interrupt kept from being set (or unwound), oldest first.</summary>
+    /// <summary>Sets the variables of runs kept by interrupted handlers, oldest first.</summary>
     private async Task PublishPendingAsync()
     {
-        while (_unpublished.Count > 0)
+        while (true)
         {
-            var run = _unpublished[0];
-            _unpublished.RemoveAt(0);
-            if (!ReferenceEquals(TryGetVariable(run.Name), run.Outcome.Recording)) await PublishAsync(run);
+            KeptRun run;
+            lock (_unpublished)
+            {
+                if (_unpublished.Count == 0) return;
+                run = _unpublished[0];
+                _unpublished.RemoveAt(0);
+            }
+            await PublishAsync(run);
         }
+    }
+
+    /// <summary>
+    /// Queues a <see cref="GoSchedPublish"/> as a command of its own, after whatever the kernel is
+    /// running now. Sent from inside a handler, a command runs inline as the handler's child; with
+    /// the execution context not flowing, the kernel sees a new top-level command and queues it.
+    /// </summary>
+    private void QueuePublish()
+    {
+        using (ExecutionContext.SuppressFlow())
+            _ = Task.Run(() => _kernel.SendAsync(new GoSchedPublish()));
+        // Its result is not read: if it fails, the next #!gosched line publishes the runs (Guard).
     }
 
     /// <summary>What the run left behind without failing (a thread still running goroutine code that never awaits), under its summary.</summary>
