@@ -148,6 +148,22 @@ internal sealed class G
     /// <summary>Time it became runnable (for scheduling latency).</summary>
     public long RunnableSince { get => _rare?.RunnableSince ?? 0; set { if (value != 0 || _rare != null) Rare.RunnableSince = value; } }
 
+    /// <summary>Parked on a semaphore: the M runs the waiter's retry (SemaWaiter.Resume) before the body resumes.</summary>
+    internal SemaWaiter? SemaWake { get => _rare?.SemaWake; set { if (value != null || _rare != null) Rare.SemaWake = value; } }
+
+    /// <summary>The G's sema waiter, reused by its next semacquire (acquireSudog's cache).</summary>
+    internal SemaWaiter? SemaCache { get => _rare?.SemaCache; set { if (value != null || _rare != null) Rare.SemaCache = value; } }
+
+    /// <summary>A starving Mutex.Unlock handed its P's turn to a waiter: yield to the local run queue at the next await (goyield).</summary>
+    internal bool GoYieldPending { get => _rare?.GoYieldPending ?? false; set { if (value || _rare != null) Rare.GoYieldPending = value; } }
+
+    /// <summary>Asks the running G to goyield at its next runtime await (as a preemption request, but to the local run queue).</summary>
+    internal void RequestGoYield()
+    {
+        GoYieldPending = true;
+        Preempt = true;
+    }
+
     private sealed class GRare
     {
         public SelectBox? SelectCache;
@@ -158,6 +174,9 @@ internal sealed class G
         public int LockedCount;
         public long WorkRemainingNs;
         public long RunnableSince;
+        public SemaWaiter? SemaWake;
+        public SemaWaiter? SemaCache;
+        public bool GoYieldPending;
     }
 }
 

@@ -287,6 +287,7 @@ public sealed partial class GoRuntime
         gp.M = mp;
         CasGStatus(gp, GStatus.Runnable, GStatus.Running);
         gp.Preempt = false;
+        if (gp.GoYieldPending) gp.GoYieldPending = false; // it parked or yielded since: nothing left to yield
         if (!inheritTime) pp.SchedTick++;
         if (gp.NetpollReadyNs != 0) RecordNetpollWake(pp, gp);
 
@@ -305,6 +306,12 @@ public sealed partial class GoRuntime
                 DropG(mp, gp);
                 return;
             }
+            else if (gp.SemaWake is { } w && !w.Resume(gp))
+            {
+                // Woken from a semaphore, and the retry parked it again (semacquire1's loop, or
+                // sync.Mutex's lockSlow losing to a newcomer): the body has not run.
+                outcome = GOutcome.Park;
+            }
             else
             {
                 gp.Outcome = GOutcome.None;
@@ -318,6 +325,9 @@ public sealed partial class GoRuntime
                     continue;
                 case GOutcome.Park:
                     ParkM(mp, gp);
+                    return;
+                case GOutcome.Preempted when gp.GoYieldPending:
+                    GoYieldM(mp, gp);
                     return;
                 case GOutcome.Yield:
                 case GOutcome.Preempted:
@@ -391,6 +401,18 @@ public sealed partial class GoRuntime
         gp.RunnableSince = 0;
         using (_sched.Lock.EnterScope()) GlobRunqPut(gp);
         if (preempted) mp.P!.Counters.Preempts++;
+    }
+
+    /// <summary>
+    /// Puts gp on its P's local run queue (at the tail, not in runnext) and schedules: the yield of
+    /// a starving Mutex.Unlock, whose waiter ready put in runnext. Mirrors runtime.goyield_m.
+    /// </summary>
+    private void GoYieldM(M mp, G gp)
+    {
+        gp.GoYieldPending = false;
+        CasGStatus(gp, GStatus.Running, GStatus.Runnable);
+        DropG(mp, gp);
+        RunqPut(mp.P!, gp, next: false);
     }
 
     /// <summary>Finishes a goroutine: to Dead, onto the P's free list with its body kept. Mirrors runtime.goexit0.</summary>

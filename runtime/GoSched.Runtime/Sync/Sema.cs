@@ -1,92 +1,227 @@
-// Semaphores for sync primitives (sema.go), and WaitGroup and Mutex on top of them.
+// Semaphores for sync primitives (sema.go), and WaitGroup on top of them (Mutex: Mutex.cs).
 //
 // Go keys semaphores by address in a global table of treaps; here each primitive owns its root,
-// so the table is not needed. A root is a count plus a FIFO of parked goroutines under a lock.
-// The wake-up rule is Go's: semrelease adds to the count and, if anyone waits, hands one unit to
-// the first waiter directly (so a released unit is never stolen by a late acquirer while the
-// woken goroutine is on its way).
+// so the table is not needed. A root is the semaphore's count (Go's *addr) plus a queue of parked
+// goroutines (one address's wait list of the treap) under a lock, and nwait, the number waiting.
+//
+// The wake-up rule is Go 1.19's semrelease1: a release adds one to the count and wakes the first
+// waiter, which then competes for the unit like anyone else (cansemacquire); a goroutine that
+// arrives meanwhile may take it, and the woken one parks again (semacquire1's loop, queued at the
+// front when lifo). Only a release with handoff (sync.Mutex in starvation mode) takes the unit for
+// the waiter at once (s.ticket = 1) and then yields the releaser's P to it (goyield).
+//
+// A woken waiter's retry runs on its M before its body resumes: SemaWaiter.Resume, which Execute
+// calls for a G whose SemaWake is set. In Go the retry is the rest of semacquire1, on the
+// goroutine's stack after gopark returns; here the body's frames have unwound at the park, so the
+// M runs the retry itself, and may publish a second park without the body ever running.
 namespace GoSched;
 
-/// <summary>A counting semaphore whose waiters are goroutines. Mirrors runtime.semaRoot.</summary>
+/// <summary>
+/// What runs once a sema waiter holds its unit, before the waiting body resumes: the rest of the
+/// primitive's slow path (sync.Mutex's lockSlow after runtime_SemacquireMutex). True: done, resume
+/// the body; false: the G parked again (recorded on it, lock held, as an awaiter's park).
+/// </summary>
+internal interface ISemaAcquired
+{
+    bool SemaAcquired(G gp, SemaWaiter w);
+}
+
+/// <summary>
+/// A goroutine waiting on a semaphore: Go's sudog as sema.go uses it (ticket), plus what the
+/// waiting primitive keeps across the park (for sync.Mutex, lockSlow's locals). One per G, reused.
+/// </summary>
+internal sealed class SemaWaiter : Sudog
+{
+    /// <summary>1 if a handoff release took the unit for this waiter (sudog.ticket).</summary>
+    public uint Ticket;
+    public SemaRoot? Root;
+    public bool Lifo;
+    public WaitReason Reason;
+    /// <summary>What continues once the unit is held; null: just resume the body.</summary>
+    public ISemaAcquired? Then;
+    /// <summary>sync.Mutex.lockSlow's locals across runtime_SemacquireMutex.</summary>
+    public long WaitStartNs;
+    public bool Starving;
+
+    /// <summary>
+    /// The rest of semacquire1 after gopark returns, on gp's M before its body resumes: "if
+    /// s.ticket != 0 || cansemacquire(addr) break", else around the loop again (park).
+    /// </summary>
+    public bool Resume(G gp)
+    {
+        gp.SemaWake = null;
+        var root = Root!;
+        if (Ticket == 0 && !root.CanAcquire() && !root.Enqueue(gp, this))
+            return false; // parked again
+        return Acquired(gp);
+    }
+
+    /// <summary>The unit is held: run what follows (Then), or resume the body.</summary>
+    public bool Acquired(G gp)
+    {
+        var then = Then;
+        if (then == null) { Release(gp); return true; }
+        return then.SemaAcquired(gp, this);
+    }
+
+    /// <summary>Back to gp's cache (releaseSudog).</summary>
+    public void Release(G gp)
+    {
+        Root = null;
+        Then = null;
+        gp.SemaCache = this;
+    }
+
+    /// <summary>gp's waiter, from its cache (acquireSudog).</summary>
+    public static SemaWaiter For(G gp, SemaRoot root, bool lifo, WaitReason reason, ISemaAcquired? then)
+    {
+        var w = gp.SemaCache ?? new SemaWaiter();
+        gp.SemaCache = null;
+        w.G = gp;
+        w.Root = root;
+        w.Lifo = lifo;
+        w.Reason = reason;
+        w.Then = then;
+        w.Ticket = 0;
+        return w;
+    }
+}
+
+/// <summary>A counting semaphore whose waiters are goroutines. Mirrors runtime.semaRoot with its address's *uint32.</summary>
 internal sealed class SemaRoot : IParkUnlock
 {
     private Internal.RuntimeMutex _lock;
-    private int _count;
-    private WaitQ<bool> _waiters;
+    private uint _count;
+    private SemaWaiter? _head, _tail;
     private int _nwait;
 
     public int Waiting => Volatile.Read(ref _nwait);
 
-    /// <summary>
-    /// Takes one unit, or enqueues gp and returns false with the lock held (the M publishes the
-    /// park). Mirrors runtime.semacquire1.
-    /// </summary>
-    public bool Acquire(G gp, WaitReason reason, out Sudog<bool>? parked)
+    /// <summary>Takes a unit if there is one. Mirrors cansemacquire.</summary>
+    public bool CanAcquire()
     {
-        parked = null;
-        // Easy case: a unit is available.
-        int c = Volatile.Read(ref _count);
-        while (c > 0)
+        uint v = Volatile.Read(ref _count);
+        while (v != 0)
         {
-            int seen = Interlocked.CompareExchange(ref _count, c - 1, c);
-            if (seen == c) return true;
-            c = seen;
+            uint seen = Interlocked.CompareExchange(ref _count, v - 1, v);
+            if (seen == v) return true;
+            v = seen;
         }
-        _lock.Enter();
-        // Check the count again under the lock: a release may have come in between.
-        c = _count;
-        if (c > 0) { _count = c - 1; _lock.Exit(); return true; }
-        var sg = gp.AcquireSudog<bool>();
-        _waiters.Enqueue(sg);
-        _nwait++;
-        gp.Park(this, reason);
-        parked = sg;
         return false;
     }
 
-    /// <summary>Releases one unit: to the first waiter if any, else to the count. Mirrors runtime.semrelease1 (handoff).</summary>
-    public void Release()
+    /// <summary>
+    /// One turn of semacquire1's loop under the root's lock: nwait++ (so a release takes the slow
+    /// path), cansemacquire again against a lost wake-up, else queue w (at the front if lifo) and
+    /// record the park, returning false with the lock held. True: the unit is taken, nothing queued.
+    /// </summary>
+    public bool Enqueue(G gp, SemaWaiter w)
     {
         _lock.Enter();
-        var sg = _waiters.Dequeue();
-        if (sg == null)
+        Interlocked.Increment(ref _nwait);
+        if (CanAcquire())
         {
-            Interlocked.Increment(ref _count);
+            Interlocked.Decrement(ref _nwait);
             _lock.Exit();
-            return;
+            return true;
         }
-        _nwait--;
-        sg.Success = true;
-        var gp = sg.G!;
+        w.InQueue = true;
+        if (w.Lifo)
+        {
+            w.Prev = null;
+            w.Next = _head;
+            if (_head != null) _head.Prev = w; else _tail = w;
+            _head = w;
+        }
+        else
+        {
+            w.Next = null;
+            w.Prev = _tail;
+            if (_tail != null) _tail.Next = w; else _head = w;
+            _tail = w;
+        }
+        gp.Park(this, w.Reason);
+        gp.SemaWake = w;
+        return false;
+    }
+
+    /// <summary>
+    /// Waits for a unit: the easy case, else the loop (Enqueue, and SemaWaiter.Resume after each
+    /// wake). True: held now; false: parked. Mirrors semacquire1.
+    /// </summary>
+    public bool Acquire(G gp, bool lifo, WaitReason reason, ISemaAcquired? then, out SemaWaiter? parked)
+    {
+        parked = null;
+        if (CanAcquire()) return true;
+        var w = SemaWaiter.For(gp, this, lifo, reason, then);
+        if (Enqueue(gp, w)) { w.Release(gp); return true; }
+        parked = w;
+        return false;
+    }
+
+    /// <summary>
+    /// Releases one unit and wakes the first waiter. With handoff, takes the unit for it at once
+    /// and makes the caller yield its P to it at its next await. Mirrors semrelease1.
+    /// </summary>
+    public void Release(bool handoff = false)
+    {
+        Interlocked.Increment(ref _count);
+        // Easy case: no waiter (nwait is raised before a waiter's last check of the count).
+        if (Volatile.Read(ref _nwait) == 0) return;
+        _lock.Enter();
+        if (Volatile.Read(ref _nwait) == 0) { _lock.Exit(); return; }
+        var w = _head;
+        while (w != null)
+        {
+            Unlink(w);
+            Interlocked.Decrement(ref _nwait);
+            // Differs from Go, where a semaphore cannot outlive its runtime: a goroutine of a runtime
+            // that has stopped is never resumed, so the next waiter is woken instead.
+            if (!w.G!.Dropped) break;
+            w = _head;
+        }
         _lock.Exit();
+        if (w == null) return;
+        if (handoff && CanAcquire()) w.Ticket = 1;
+        bool handedOff = w.Ticket == 1; // read before ready: once readied, w is the waiter's again
+        var gp = w.G!;
         gp.Runtime.Ready(gp);
+        // Direct G hand-off: ready put the waiter in this P's runnext; goyield lets it run now, and
+        // puts the releaser on the local run queue (not the global one, as Gosched would).
+        if (handedOff && M.t_current is { CurG: { } me } mp && mp.Runtime == gp.Runtime) me.RequestGoYield();
+    }
+
+    private void Unlink(SemaWaiter w)
+    {
+        var prev = (SemaWaiter?)w.Prev;
+        var next = (SemaWaiter?)w.Next;
+        if (prev != null) prev.Next = next; else _head = next;
+        if (next != null) next.Prev = prev; else _tail = prev;
+        w.Next = w.Prev = null;
+        w.InQueue = false;
     }
 
     void IParkUnlock.ParkUnlock() => _lock.Exit();
 
+    /// <summary>`await` of a plain semacquire (WaitGroup.Wait): FIFO, no continuation.</summary>
     public struct Awaiter : IGoAwaiter
     {
         private readonly SemaRoot _root;
         private readonly WaitReason _reason;
-        private Sudog<bool>? _sg;
 
-        internal Awaiter(SemaRoot root, WaitReason reason) { _root = root; _reason = reason; _sg = null; }
+        internal Awaiter(SemaRoot root, WaitReason reason) { _root = root; _reason = reason; }
 
         public bool IsCompleted
         {
             get
             {
                 var gp = GoRuntime.CurrentG("a sync wait");
-                return _root.Acquire(gp, _reason, out _sg) && !gp.YieldIfPreempted();
+                return _root.Acquire(gp, lifo: false, _reason, then: null, out _) && !gp.YieldIfPreempted();
             }
         }
 
-        public void GetResult()
-        {
-            if (_sg == null) return;
-            _sg.G!.ReleaseSudog(_sg);
-            _sg = null;
-        }
+        // The retry after a wake ran on the M (SemaWaiter.Resume) and returned the waiter to the G.
+        public readonly void GetResult() { }
 
         public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
         public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
@@ -170,108 +305,6 @@ public sealed class WaitGroup
             _inner.GetResult();
             if (Interlocked.Read(ref _wg._state) != 0)
                 throw new InvalidOperationException("sync: WaitGroup is reused before previous Wait has returned");
-        }
-
-        public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
-        public void UnsafeOnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
-    }
-}
-
-/// <summary>
-/// sync.Mutex for goroutines: `await mu.Lock()`, `mu.Unlock()`.
-/// Differs from Go: no spinning and no normal/starvation switch; a contended unlock always hands
-/// the lock to the longest waiter (Go's starvation mode), which is fair and simple to reason about.
-/// </summary>
-public sealed class Mutex : IParkUnlock
-{
-    // Bit 0: locked. Bit 1: there are waiters (set and cleared only under _lock).
-    private const int Locked = 1, HasWaiters = 2;
-    private int _state;
-    private Internal.RuntimeMutex _lock;
-    private WaitQ<bool> _waiters;
-
-    /// <summary>Locks, waiting if needed: await it inside a goroutine.</summary>
-    public LockAwaitable Lock() => new(this);
-
-    /// <summary>Tries to lock without waiting.</summary>
-    public bool TryLock() => Interlocked.CompareExchange(ref _state, Locked, 0) == 0;
-
-    /// <summary>Unlocks; hands the lock to the first waiter if there is one.</summary>
-    public void Unlock()
-    {
-        // Fast path: locked, nobody waiting.
-        if (Interlocked.CompareExchange(ref _state, 0, Locked) == Locked) return;
-        _lock.Enter();
-        int s = Volatile.Read(ref _state);
-        if ((s & Locked) == 0) { _lock.Exit(); throw new InvalidOperationException("fatal error: sync: unlock of unlocked mutex"); }
-        var sg = _waiters.Dequeue();
-        if (sg == null)
-        {
-            Volatile.Write(ref _state, 0);
-            _lock.Exit();
-            return;
-        }
-        // Hand the lock to the waiter: the state stays locked.
-        Volatile.Write(ref _state, _waiters.IsEmpty ? Locked : Locked | HasWaiters);
-        sg.Success = true;
-        var gp = sg.G!;
-        _lock.Exit();
-        gp.Runtime.Ready(gp);
-    }
-
-    /// <summary>The slow path of Lock: take it, or enqueue and return false holding _lock. Mirrors sync.Mutex.lockSlow (starvation mode).</summary>
-    private bool LockSlow(G gp, out Sudog<bool>? parked)
-    {
-        parked = null;
-        _lock.Enter();
-        while (true)
-        {
-            int s = Volatile.Read(ref _state);
-            if ((s & Locked) == 0)
-            {
-                if (Interlocked.CompareExchange(ref _state, s | Locked, s) == s) { _lock.Exit(); return true; }
-                continue;
-            }
-            // Announce a waiter so Unlock's fast path fails and comes to _lock, which we hold
-            // until the M publishes our park.
-            if (Interlocked.CompareExchange(ref _state, s | HasWaiters, s) == s) break;
-        }
-        var sg = gp.AcquireSudog<bool>();
-        _waiters.Enqueue(sg);
-        gp.Park(this, WaitReason.Semacquire); // Go 1.19: runtime_SemacquireMutex parks in semacquire1
-        parked = sg;
-        return false;
-    }
-
-    void IParkUnlock.ParkUnlock() => _lock.Exit();
-
-    public readonly struct LockAwaitable(Mutex mu)
-    {
-        public LockAwaiter GetAwaiter() => new(mu);
-    }
-
-    public struct LockAwaiter : IGoAwaiter
-    {
-        private readonly Mutex _mu;
-        private Sudog<bool>? _sg;
-
-        internal LockAwaiter(Mutex mu) { _mu = mu; _sg = null; }
-
-        public bool IsCompleted
-        {
-            get
-            {
-                var gp = GoRuntime.CurrentG("Mutex.Lock");
-                if (_mu.TryLock() || _mu.LockSlow(gp, out _sg)) return !gp.YieldIfPreempted();
-                return false;
-            }
-        }
-
-        public void GetResult()
-        {
-            if (_sg == null) return;
-            _sg.G!.ReleaseSudog(_sg);
-            _sg = null;
         }
 
         public void OnCompleted(Action continuation) => throw GoRuntime.DirectOnCompleted();
