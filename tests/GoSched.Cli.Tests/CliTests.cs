@@ -68,7 +68,7 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(new[] { "run", "fanot" }, "unknown workload 'fanot' (workloads: fanout, imbalance, pingpong, ring, spawn, timers, ticker, timers-under-load, timer-churn, syscall-block, locked, resize, stw, netecho)")]
+    [InlineData(new[] { "run", "fanot" }, "unknown workload 'fanot' (workloads: fanout, imbalance, pingpong, ring, spawn, mutex, timers, ticker, timers-under-load, timer-churn, syscall-block, locked, resize, stw, netecho)")]
     [InlineData(new[] { "run", "fanout", "--gomaxprocs", "0" }, "gomaxprocs=0: must be between 1 and 256")]
     [InlineData(new[] { "run", "fanout", "--runq-size", "6" }, "power of two")]
     [InlineData(new[] { "run", "fanout", "--arg", "wrokers=3" }, "has no parameter 'wrokers'")]

@@ -6,6 +6,7 @@
 // The mode tests run at GOMAXPROCS=1, where the order of events follows from the scheduler's
 // rules alone: a goroutine readied by Unlock goes to runnext and runs when the unlocker blocks.
 using System.Collections.Concurrent;
+using GoSched.Workloads;
 
 namespace GoSched.Tests;
 
@@ -280,5 +281,40 @@ public class MutexTests
         order.Enqueue(name);
         mu.Unlock();
         await done.Send(true);
+    }
+}
+
+/// <summary>The `mutex` workload: every increment counted once, and the figures that tell the two modes apart.</summary>
+public class MutexWorkloadTests
+{
+    private static RunResult Run(params (string, string)[] args)
+    {
+        var r = WorkloadCatalog.Get("mutex").Run(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0"), args.ToDictionary(a => a.Item1, a => a.Item2), TimeSpan.FromSeconds(60));
+        Assert.True(r.Error == null, $"mutex: {r.Error}");
+        return r;
+    }
+
+    [Fact]
+    public void ShortHoldsRunInNormalModeAndCountEveryLock()
+    {
+        var r = Run(("locks", "2000"), ("work", "0"));
+        Assert.Equal(4, r.Metrics["goroutines"]); // 0: 2×GOMAXPROCS
+        Assert.Equal(8000, r.Metrics["locks"]);
+        Assert.True(r.Metrics["ns_per_lock"] > 0);
+        Assert.InRange(r.Metrics["parks_per_lock"], 0, 1);
+        Assert.InRange(r.Metrics["wait_p50_us"], 0, r.Metrics["wait_max_us"]);
+    }
+
+    /// <summary>
+    /// Holds of 500 µs: the running goroutine relocks right after each Unlock, so a woken waiter
+    /// loses again and again, and once it has waited past 1 ms it switches to starvation mode.
+    /// </summary>
+    [Fact]
+    public void LongHoldsSwitchTheMutexToStarvationMode()
+    {
+        var r = Run(("locks", "20"), ("hold", "500us"), ("work", "1us"));
+        Assert.Equal(80, r.Metrics["locks"]);
+        Assert.True(r.Metrics["starvation_switches"] >= 1, $"no switch to starvation mode (parks: {r.Metrics["parks"]})");
+        Assert.True(r.Metrics["parks"] >= 1);
     }
 }

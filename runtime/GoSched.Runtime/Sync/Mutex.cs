@@ -35,6 +35,15 @@ public sealed class Mutex : ISemaAcquired
     private int _state;
     private readonly SemaRoot _sema = new();
 
+    // What the slow path did, for the mutex workload (slow path only: the fast path counts nothing).
+    private long _parks, _starvationSwitches;
+
+    /// <summary>How many times a Lock parked on the semaphore (a woken waiter that parks again counts again).</summary>
+    public long Parks => Interlocked.Read(ref _parks);
+
+    /// <summary>How many times a waiter switched the mutex to starvation mode (after waiting more than 1 ms).</summary>
+    public long StarvationSwitches => Interlocked.Read(ref _starvationSwitches);
+
     /// <summary>The state word (locked, woken, starving, waiters), for tests and traces.</summary>
     internal int State => Volatile.Read(ref _state);
     internal bool Starving => (State & MutexStarving) != 0;
@@ -170,12 +179,14 @@ public sealed class Mutex : ISemaAcquired
                 continue;
             }
             if ((old & (MutexLocked | MutexStarving)) == 0) return true; // locked with the CAS
+            if ((@new & ~old & MutexStarving) != 0) Interlocked.Increment(ref _starvationSwitches);
             // Waited before: queue at the front.
             bool queueLifo = waitStartTime != 0;
             if (waitStartTime == 0) waitStartTime = Clock.Nanotime();
             // runtime_SemacquireMutex: Go 1.19 parks it in semacquire1, wait reason "semacquire".
             if (!_sema.Acquire(gp, queueLifo, WaitReason.Semacquire, this, out var parked))
             {
+                Interlocked.Increment(ref _parks);
                 parked!.WaitStartNs = waitStartTime;
                 parked.Starving = starving;
                 return false;

@@ -1,4 +1,6 @@
 // The workloads' goroutines. Parameter names and defaults match datasets/go/workload.
+using HdrHistogram;
+
 namespace GoSched.Workloads;
 
 /// <summary>A parent spawns workers with very unequal CPU work (unit &lt;&lt; (i % 8)), so stealing matters.</summary>
@@ -184,6 +186,76 @@ internal static class Spawn
 
     private static async GoTask Child(WaitGroup wg)
     {
+        wg.Done();
+    }
+}
+
+/// <summary>
+/// Goroutines contending for one Mutex: each locks, works `hold` inside, unlocks, works `work`
+/// outside. Short holds show normal mode (the running goroutine relocks before a woken waiter
+/// gets there, few parks); holds past 1 ms of waiting switch the mutex to starvation mode.
+/// </summary>
+internal static class MutexContention
+{
+    public static readonly Workload Workload = new("mutex",
+        "`goroutines` goroutines (0: 2×GOMAXPROCS) each lock one shared Mutex `locks` times, working `hold` inside and `work` outside",
+        new WorkloadParam[]
+        {
+            new("goroutines", ParamKind.Int, "0", "contending goroutines; 0: 2×GOMAXPROCS", 0, 100_000),
+            new("locks", ParamKind.Int, "10000", "Lock/Unlock pairs per goroutine", 1, 100_000_000),
+            new("hold", ParamKind.Duration, "0", "CPU work inside the lock", 0, 1_000_000_000),
+            new("work", ParamKind.Duration, "1us", "CPU work outside the lock, after each Unlock", 0, 1_000_000_000),
+        },
+        Main);
+
+    private sealed class Shared
+    {
+        public readonly Mutex Mu = new();
+        public long Counter;
+        public int Inside, Overlaps;
+        public readonly LongConcurrentHistogram Wait = new(1, Observability.Latency.HighestTrackableNs, 3);
+    }
+
+    private static async GoTask Main(WorkloadArgs a, WorkloadRun run)
+    {
+        int n = a.Int("goroutines"), locks = a.Int("locks");
+        if (n == 0) n = 2 * Go.Gomaxprocs;
+        long hold = a["hold"], work = a["work"];
+        var shared = new Shared();
+        var wg = new WaitGroup();
+        wg.Add(n);
+        long start = WorkloadRun.Now();
+        for (int i = 0; i < n; i++) Locker(shared, locks, hold, work, wg);
+        await wg.Wait();
+        long wall = WorkloadRun.Now() - start;
+        long expected = (long)n * locks;
+        if (shared.Counter != expected || shared.Overlaps != 0)
+            throw new InvalidOperationException($"mutex: {shared.Counter} increments of {expected}, {shared.Overlaps} times two goroutines held the lock");
+        run.Report("goroutines", n);
+        run.Report("locks", expected);
+        run.Report("ns_per_lock", (double)wall / expected);
+        run.Report("parks", shared.Mu.Parks);
+        run.Report("parks_per_lock", (double)shared.Mu.Parks / expected);
+        run.Report("starvation_switches", shared.Mu.StarvationSwitches);
+        run.Report("wait_p50_us", shared.Wait.GetValueAtPercentile(50) / 1e3);
+        run.Report("wait_p99_us", shared.Wait.GetValueAtPercentile(99) / 1e3);
+        run.Report("wait_max_us", shared.Wait.GetMaxValue() / 1e3);
+    }
+
+    private static async GoTask Locker(Shared s, int locks, long hold, long work, WaitGroup wg)
+    {
+        for (int i = 0; i < locks; i++)
+        {
+            long t0 = WorkloadRun.Now();
+            await s.Mu.Lock();
+            Observability.Latency.Record(s.Wait, WorkloadRun.Now() - t0);
+            if (Interlocked.Increment(ref s.Inside) != 1) Interlocked.Increment(ref s.Overlaps);
+            s.Counter++;
+            if (hold > 0) await Go.WorkNs(hold);
+            Interlocked.Decrement(ref s.Inside);
+            s.Mu.Unlock();
+            if (work > 0) await Go.WorkNs(work);
+        }
         wg.Done();
     }
 }

@@ -179,7 +179,7 @@ public static class WorkloadCatalog
 {
     private static readonly Workload[] s_all =
     {
-        Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload,
+        Fanout.Workload, Imbalance.Workload, PingPong.Workload, Ring.Workload, Spawn.Workload, MutexContention.Workload,
         Timers.Workload, Tickers.Workload, Timers.UnderLoad, TimerChurn.Workload,
         SyscallBlock.Workload, Locked.Workload, Resize.Workload, Stw.Workload, NetEcho.Workload,
     };
