@@ -17,9 +17,9 @@ namespace GoSched.Benchmarks;
 /// <summary>Runs the named benchmarks on gosched, the .NET ThreadPool and Go 1.19.</summary>
 public static class BenchRunner
 {
-    private static readonly Workload[] s_workloads = [new Spawn(), new PingPong(), new Ring(), new Fanout(), new Parked(), new TimerLateness(), new NetEcho(), new Locked(), new Handoff()];
+    private static readonly Workload[] s_workloads = [new Spawn(), new PingPong(), new Ring(), new Fanout(), new Parked(), new TimerLateness(), new NetEcho(), new Locked(), new Handoff(), new MutexContention()];
 
-    /// <summary>The benchmark names: spawn, pingpong, ring, fanout, parked, timers, netecho, locked, handoff.</summary>
+    /// <summary>The benchmark names: spawn, pingpong, ring, fanout, parked, timers, netecho, locked, handoff, mutex.</summary>
     public static IReadOnlyList<string> Names { get; } = s_workloads.Select(w => w.Name).ToArray();
 
     /// <summary>Measures one benchmark. Throws <see cref="ArgumentException"/> for an unknown name, listing the valid ones.</summary>
