@@ -73,6 +73,8 @@ public enum WaitReason
     TaskWait,
     /// <summary>netpoll.go netpollblock.</summary>
     IOWait,
+    /// <summary>sema.go notifyListWait: sync.Cond.Wait.</summary>
+    SyncCondWait,
 }
 
 internal static class WaitReasonText
@@ -90,6 +92,7 @@ internal static class WaitReasonText
         WaitReason.Sleep => "sleep",
         WaitReason.TaskWait => ".NET task wait",
         WaitReason.IOWait => "IO wait",
+        WaitReason.SyncCondWait => "sync.Cond.Wait",
         _ => r.ToString(),
     };
 }

@@ -27,7 +27,7 @@ namespace GoSched;
 /// sync.Mutex for goroutines: `await mu.Lock()`, `mu.Unlock()` (Unlock also from outside any
 /// goroutine). Normal and starvation modes, with spinning, as Go 1.19's sync.Mutex.
 /// </summary>
-public sealed class Mutex : ISemaAcquired
+public sealed class Mutex : ISemaAcquired, ILocker
 {
     private const int MutexLocked = 1, MutexWoken = 2, MutexStarving = 4, MutexWaiterShift = 3;
     private const long StarvationThresholdNs = 1_000_000;
@@ -194,6 +194,9 @@ public sealed class Mutex : ISemaAcquired
             acquired = true; // the semaphore had a unit: no park
         }
     }
+
+    /// <summary>Lock as a Locker (for a <see cref="Cond"/>).</summary>
+    async GoFrame ILocker.Lock() => await Lock();
 
     /// <summary>The semaphore was acquired after a wake: lockSlow goes on, on the waiter's M, before its body resumes.</summary>
     bool ISemaAcquired.SemaAcquired(G gp, SemaWaiter w) => LockSlow(gp, w);
