@@ -386,3 +386,83 @@ public class RWMutexCondTests
         Assert.Contains("[sync.Cond.Wait]", r.Error.Message);
     }
 }
+
+/// <summary>sync.Once: Go's TestOnce and TestOncePanic ported by name, and an f that blocks.</summary>
+public class OnceTests
+{
+    private static RunResult Run(string knobs, Func<GoTask> main) =>
+        new GoRuntime(GoConfig.Parse(knobs + ",sampleperiodus=0")).Run(main, TimeSpan.FromSeconds(60)).EnsureSuccess();
+
+    /// <summary>Go's TestOnce: ten goroutines call Do; f runs once, and every Do returns after it.</summary>
+    [Theory]
+    [InlineData("gomaxprocs=1")]
+    [InlineData("gomaxprocs=4")]
+    [InlineData("gomaxprocs=3,runqsize=4,randomizescheduler=1,seed=3")]
+    public void TestOnce(string knobs)
+    {
+        int o = 0, badReturns = 0;
+        Run(knobs, async () =>
+        {
+            var once = new Once();
+            var c = new Chan<bool>();
+            for (int i = 0; i < 10; i++) Caller(once, c);
+            for (int i = 0; i < 10; i++) await c.Recv();
+            Assert.True(once.Done);
+        });
+        Assert.Equal(1, o);
+        Assert.Equal(0, badReturns);
+
+        async GoTask Caller(Once once, Chan<bool> c)
+        {
+            await once.Do(() => Interlocked.Increment(ref o));
+            if (Volatile.Read(ref o) != 1) Interlocked.Increment(ref badReturns); // once.Do returned before f had run
+            await c.Send(true);
+        }
+    }
+
+    /// <summary>An f that blocks (sleeps): the other callers wait for it, not just for it to start.</summary>
+    [Fact]
+    public void CallersWaitUntilABlockingFHasReturned()
+    {
+        int finished = 0, early = 0;
+        Run("gomaxprocs=2", async () =>
+        {
+            var once = new Once();
+            var wg = new WaitGroup();
+            wg.Add(5);
+            for (int i = 0; i < 5; i++) Caller();
+            await wg.Wait();
+
+            async GoTask Caller()
+            {
+                await once.Do(Init);
+                if (Volatile.Read(ref finished) != 1) Interlocked.Increment(ref early);
+                wg.Done();
+            }
+
+            async GoFrame Init()
+            {
+                await Go.Sleep(TimeSpan.FromMilliseconds(5));
+                Interlocked.Increment(ref finished);
+            }
+        });
+        Assert.Equal(1, finished);
+        Assert.Equal(0, early);
+    }
+
+    /// <summary>Go's TestOncePanic: an f that panics (throws) counts as done; the next Do does not run f.</summary>
+    [Fact]
+    public void TestOncePanic()
+    {
+        bool caught = false, ranAgain = false;
+        Run("gomaxprocs=1", async () =>
+        {
+            var once = new Once();
+            try { await once.Do(() => throw new InvalidOperationException("failed")); }
+            catch (InvalidOperationException) { caught = true; }
+            await once.Do(() => ranAgain = true);
+        });
+        Assert.True(caught, "Once.Do did not pass the exception on");
+        Assert.False(ranAgain, "Once.Do called twice");
+    }
+}
