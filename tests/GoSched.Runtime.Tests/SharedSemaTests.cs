@@ -88,4 +88,50 @@ public class SharedSemaTests
         static async GoTask WaiterA(Mutex mu) { await mu.Lock(); mu.Unlock(); }
         static async GoTask Blocker(ManualResetEventSlim gate) => await Go.SyscallBlock(() => gate.Wait());
     }
+
+    /// <summary>
+    /// A Cond whose oldest waiter belonged to a runtime that stopped: Signal wakes a goroutine that
+    /// runs, the next waiter, rather than spend itself on the dropped one (as a channel or a
+    /// Mutex passes a wake-up on past a dropped waiter).
+    /// </summary>
+    [Fact]
+    public void ACondSignalGoesPastAWaiterOfAStoppedRuntime()
+    {
+        var mu = new Mutex();
+        var c = new Cond(mu);
+        using (var rtA = New("gomaxprocs=1"))
+        {
+            var r = rtA.Run(async () =>
+            {
+                var ready = new Chan<bool>(1);
+                W(ready, null);
+                await ready.Recv();
+                await mu.Lock(); // W is in Wait (it took its ticket before unlocking)
+                mu.Unlock();
+            }, TimeSpan.FromSeconds(20));
+            Assert.Null(r.Error);
+        }
+        using var rtB = New("gomaxprocs=1");
+        var rb = rtB.Run(async () =>
+        {
+            var ready = new Chan<bool>(1);
+            var done = new Chan<bool>(1);
+            W(ready, done);
+            await ready.Recv();
+            await mu.Lock();
+            c.Signal();
+            mu.Unlock();
+            await done.Recv();
+        }, TimeSpan.FromSeconds(20));
+        Assert.Null(rb.Error);
+
+        async GoTask W(Chan<bool> ready, Chan<bool>? done)
+        {
+            await mu.Lock();
+            await ready.Send(true);
+            await c.Wait();
+            mu.Unlock();
+            if (done != null) await done.Send(true);
+        }
+    }
 }
