@@ -458,13 +458,13 @@ public sealed partial class GoRuntime
     /// Marks gp ready to run: Waiting->Runnable, into the current P's runnext (it inherits the
     /// waker's time slice), then wakep. From a thread with no P (a .NET task completion), gp goes
     /// to the global queue. No channel lock may be held (checked with ChanLockCheck on).
-    /// Mirrors runtime.ready (goready).
+    /// Mirrors runtime.ready (goready). False, with nothing done, once the runtime is stopping.
     /// </summary>
-    internal void Ready(G gp)
+    internal bool Ready(G gp)
     {
         // A stopped runtime resumes nobody (a goroutine of it may still sit in a wait queue that
-        // outlives it: a sema shared with the host or with another runtime).
-        if (_stopping) return;
+        // outlives it: a sema shared with the host or with another runtime). False: gp will not run.
+        if (_stopping) return false;
         if (ChanLockCheck.Enabled && ChanLockCheck.Held != 0) Throw("ready: called with a channel lock held");
         CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
         M? mp = M.t_current;
@@ -477,6 +477,7 @@ public sealed partial class GoRuntime
         {
             InjectFromOutside(gp);
         }
+        return true;
     }
 
     /// <summary>

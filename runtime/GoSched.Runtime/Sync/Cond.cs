@@ -79,6 +79,7 @@ internal sealed class NotifyList : IParkUnlock
     {
         if (Volatile.Read(ref _wait) == Volatile.Read(ref _notify)) return;
         _lock.Enter();
+    next:
         uint t = _notify;
         if (t == Volatile.Read(ref _wait)) { _lock.Exit(); return; }
         // Move on to the next ticket; its waiter, if it has not parked yet, will see it notified.
@@ -91,11 +92,15 @@ internal sealed class NotifyList : IParkUnlock
             var n = (Sudog<uint>?)s.Next;
             if (p != null) p.Next = n; else _head = n;
             if (n == null) _tail = p;
-            _lock.Exit();
             s.Next = null;
             s.InQueue = false;
             var gp = s.G!;
-            if (!gp.Dropped) gp.Runtime.Ready(gp);
+            // Differs from Go, where a Cond cannot outlive its runtime: a waiter of a runtime that
+            // has stopped (or is stopping) never runs again, so the signal goes to the next ticket,
+            // as a channel or a Mutex passes a wake-up on past such a waiter.
+            if (gp.Dropped || gp.Runtime.Stopping) goto next;
+            _lock.Exit();
+            if (!gp.Runtime.Ready(gp)) NotifyOne(); // its runtime began stopping just now
             return;
         }
         _lock.Exit();

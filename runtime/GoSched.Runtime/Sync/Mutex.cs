@@ -33,7 +33,7 @@ public sealed class Mutex : ISemaAcquired, ILocker
     private const long StarvationThresholdNs = 1_000_000;
 
     private int _state;
-    private readonly SemaRoot _sema = new();
+    private readonly SemaRoot _sema = new(wakeNextPastDropped: true);
 
     // What the slow path did, for the mutex workload (slow path only: the fast path counts nothing).
     private long _parks, _starvationSwitches;

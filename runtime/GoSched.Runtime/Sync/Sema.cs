@@ -88,12 +88,28 @@ internal sealed class SemaWaiter : Sudog
 }
 
 /// <summary>A counting semaphore whose waiters are goroutines. Mirrors runtime.semaRoot with its address's *uint32.</summary>
-internal sealed class SemaRoot : IParkUnlock
+/// <remarks>
+/// Differs from Go, where a semaphore cannot outlive its runtime: a semaphore shared with the host
+/// or with another runtime may hold waiters whose runtime has stopped (or is stopping), which will
+/// never run again. What a release does with one depends on the primitive, which counts its
+/// waiters in its own state and cannot uncount them. <paramref name="wakeNextPastDropped"/>
+/// (sync.Mutex): the release goes to the next waiter, so that the mutex's woken bit and a
+/// starving hand-off reach a goroutine that runs (the dead waiter stays counted, and a release
+/// finding nobody leaves its unit for the next semacquire, which the mutex's protocol absorbs).
+/// Otherwise (WaitGroup, RWMutex: one release per counted waiter) the dead waiter takes its
+/// release with it, as if it had woken and never run again: passed on, it would be one unit too
+/// many, left for a later semacquire that must wait (a reused WaitGroup's Wait returning before Done).
+/// </remarks>
+internal sealed class SemaRoot(bool wakeNextPastDropped = false) : IParkUnlock
 {
     private Internal.RuntimeMutex _lock;
     private uint _count;
     private SemaWaiter? _head, _tail;
     private int _nwait;
+    private readonly bool _wakeNextPastDropped = wakeNextPastDropped;
+
+    /// <summary>gp will never run again: dropped with its stopped runtime, or its runtime is stopping (Ready resumes nobody then).</summary>
+    private static bool NeverRuns(G gp) => gp.Dropped || gp.Runtime.Stopping;
 
     public int Waiting => Volatile.Read(ref _nwait);
 
@@ -165,30 +181,64 @@ internal sealed class SemaRoot : IParkUnlock
     /// </summary>
     public void Release(bool handoff = false)
     {
+        // A waiter that will never run, first in line, takes this release with it: under the lock,
+        // before the unit is published, so no other goroutine can take the unit meant for it.
+        if (!_wakeNextPastDropped && Volatile.Read(ref _nwait) != 0 && ConsumedByDeadHead()) return;
         Interlocked.Increment(ref _count);
         // Easy case: no waiter (nwait is raised before a waiter's last check of the count).
         if (Volatile.Read(ref _nwait) == 0) return;
-        _lock.Enter();
-        if (Volatile.Read(ref _nwait) == 0) { _lock.Exit(); return; }
-        var w = _head;
-        while (w != null)
+        while (true)
         {
-            Unlink(w);
-            Interlocked.Decrement(ref _nwait);
-            // Differs from Go, where a semaphore cannot outlive its runtime: a goroutine of a runtime
-            // that has stopped is never resumed, so the next waiter is woken instead.
-            if (!w.G!.Dropped) break;
-            w = _head;
+            _lock.Enter();
+            if (Volatile.Read(ref _nwait) == 0) { _lock.Exit(); return; }
+            var w = _head;
+            while (w != null)
+            {
+                Unlink(w);
+                Interlocked.Decrement(ref _nwait);
+                // A goroutine of a runtime that has stopped or is stopping is never resumed, so the
+                // next waiter is woken instead (see the class remarks).
+                if (!NeverRuns(w.G!)) break;
+                if (!_wakeNextPastDropped)
+                {
+                    // It died since the check before the unit was published: it takes the unit back
+                    // if nobody has taken it meanwhile.
+                    _lock.Exit();
+                    CanAcquire();
+                    return;
+                }
+                w = _head;
+            }
+            _lock.Exit();
+            if (w == null) return;
+            if (handoff && CanAcquire()) w.Ticket = 1;
+            bool handedOff = w.Ticket == 1; // read before ready: once readied, w is the waiter's again
+            var gp = w.G!;
+            if (gp.Runtime.Ready(gp))
+            {
+                // Direct G hand-off: ready put the waiter in this P's runnext; goyield lets it run now, and
+                // puts the releaser on the local run queue (not the global one, as Gosched would).
+                if (handedOff && M.t_current is { CurG: { } me } mp && mp.Runtime == gp.Runtime) me.RequestGoYield();
+                return;
+            }
+            // Its runtime began stopping after the check above: gp will never take what it was
+            // given. Give a handed-off unit back and wake the next waiter with this release, or
+            // let gp take its release with it (the class remarks).
+            if (!_wakeNextPastDropped) { if (!handedOff) CanAcquire(); return; }
+            if (handedOff) Interlocked.Increment(ref _count);
         }
+    }
+
+    /// <summary>Takes the first waiter off the queue if it will never run (without the release's unit). True: it was, nothing else to do.</summary>
+    private bool ConsumedByDeadHead()
+    {
+        _lock.Enter();
+        var w = _head;
+        if (w == null || !NeverRuns(w.G!)) { _lock.Exit(); return false; }
+        Unlink(w);
+        Interlocked.Decrement(ref _nwait);
         _lock.Exit();
-        if (w == null) return;
-        if (handoff && CanAcquire()) w.Ticket = 1;
-        bool handedOff = w.Ticket == 1; // read before ready: once readied, w is the waiter's again
-        var gp = w.G!;
-        gp.Runtime.Ready(gp);
-        // Direct G hand-off: ready put the waiter in this P's runnext; goyield lets it run now, and
-        // puts the releaser on the local run queue (not the global one, as Gosched would).
-        if (handedOff && M.t_current is { CurG: { } me } mp && mp.Runtime == gp.Runtime) me.RequestGoYield();
+        return true;
     }
 
     private void Unlink(SemaWaiter w)
