@@ -114,7 +114,11 @@ public class FatalStopTests
         static async GoTask Breaks(GoRuntime rt)
         {
             Go.LockOSThread(); // an M of its own: the counters run on the others meanwhile
+            // 20 ms, and until the counters have run (bounded: 10 s): on a loaded machine the Ms
+            // that run them may not be scheduled within a fixed 20 ms ("the counters did not run
+            // before the failure" would then fail with nothing wrong in the runtime).
             await Go.Sleep(TimeSpan.FromMilliseconds(20));
+            for (int i = 0; i < 10_000 && Volatile.Read(ref s_iters) == 0; i++) await Go.Sleep(TimeSpan.FromMilliseconds(1));
             try { GoRuntime.CasGStatus(new G(rt) { Goid = 99 }, GStatus.Running, GStatus.Dead); }
             catch (RuntimeInvariantException) { }
             s_itersAtFailure = Volatile.Read(ref s_iters);

@@ -241,9 +241,13 @@ public class NetpollTests
             Assert.Null(c.SetReadDeadline(null));
 
             // Write to a peer that never reads: the socket buffers fill, the write deadline ends it
-            // part-way with the count written so far.
-            Assert.Null(c.SetWriteDeadline(TimeSpan.FromMilliseconds(50)));
+            // part-way with the count written so far. The 64 MiB buffer is allocated before the
+            // deadline is set, and the deadline is 200 ms, not 50: allocating (zeroing) it after
+            // SetWriteDeadline, or the M being descheduled, could use up a short deadline on a
+            // loaded machine before the first send, and a write whose deadline has passed writes
+            // nothing (w = 0). The buffers hold a few MiB at most, so the write still ends part-way.
             var big = new byte[64 << 20];
+            Assert.Null(c.SetWriteDeadline(TimeSpan.FromMilliseconds(200)));
             var (w, werr) = await c.Write(big);
             Assert.True(werr!.Timeout, werr.Message);
             Assert.InRange(w, 1, big.Length - 1);

@@ -295,9 +295,13 @@ public class SchedulerTests
             await wg.Wait();
         }
 
+        // 1 ms each (200 ms of work in all), not 200 µs: the idle P's M is a new thread that must
+        // be scheduled while the spawner's queue still holds work, and on a loaded machine a new
+        // thread's first run has come 500 ms late (the sampler's, in SchedTrace_OwnLinesFollowGosConventions);
+        // 40 ms of queued work left little room.
         static async GoTask Worker(WaitGroup wg)
         {
-            await Go.Work(TimeSpan.FromMicroseconds(200));
+            await Go.Work(TimeSpan.FromMilliseconds(1));
             wg.Done();
         }
     }
