@@ -28,17 +28,17 @@ public sealed class Once
     /// <summary><see cref="Do(Action)"/> for a function that may block (an async GoFrame helper).</summary>
     public GoFrame Do(Func<GoFrame> f) => Volatile.Read(ref _done) != 0 ? default : DoSlow(null, f, NotReentrant());
 
-    /// <summary>The calling goroutine (null outside one), after checking that it is not inside this Once's f.</summary>
-    private G? NotReentrant()
+    /// <summary>The calling goroutine, after checking that it is not inside this Once's f.</summary>
+    private G NotReentrant()
     {
-        var gp = M.t_current?.CurG;
-        if (gp != null && Volatile.Read(ref _running) == gp)
+        var gp = GoRuntime.CurrentG("Once.Do");
+        if (Volatile.Read(ref _running) == gp)
             throw new GoUsageException("Once.Do called from inside its own f: it would wait for itself (in Go this call deadlocks)");
         return gp;
     }
 
     /// <summary>Mirrors sync.Once.doSlow: done is set once f has returned or thrown, with the lock held.</summary>
-    private async GoFrame DoSlow(Action? f, Func<GoFrame>? blocking, G? gp)
+    private async GoFrame DoSlow(Action? f, Func<GoFrame>? blocking, G gp)
     {
         await _m.Lock();
         try
