@@ -297,6 +297,22 @@ internal interface IFrameResult<T>
 internal static class FrameSuspend
 {
     /// <summary>
+    /// The usage error of a GoFrame method called outside any goroutine, naming the method (RWMutex.Lock,
+    /// Cond.Wait, Once.Do, or the user's own helper) from its state machine's compiler-made name,
+    /// `&lt;Lock&gt;d__5` nested in the declaring type (`&lt;&lt;Main&gt;g__Init|0_1&gt;d` for a local function or lambda: its method).
+    /// </summary>
+    public static GoUsageException OutsideGoroutine<TStateMachine>()
+    {
+        var t = typeof(TStateMachine);
+        string n = t.Name;
+        int close = n.IndexOf('>');
+        int open = close > 0 ? n.LastIndexOf('<', close) : -1;
+        string method = open >= 0 ? n[(open + 1)..close] : n;
+        string where = t.DeclaringType is { } d ? $"{d.Name}.{method}" : method;
+        return new GoUsageException($"{where} (an async GoFrame method) can only run inside a goroutine");
+    }
+
+    /// <summary>
     /// Called when a frame's await suspends: make sure the frame is boxed, then either register it as
     /// the parent of a suspended child frame, or make it the G's resume point (a runtime primitive).
     /// </summary>
@@ -321,7 +337,7 @@ public struct GoFrameMethodBuilder
 
     public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
     {
-        GoRuntime.CurrentG("a GoFrame (call it from inside a goroutine)");
+        if (M.t_current?.CurG == null) throw FrameSuspend.OutsideGoroutine<TStateMachine>();
         stateMachine.MoveNext();
     }
 
@@ -374,7 +390,7 @@ public struct GoFrameMethodBuilder<T>
 
     public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
     {
-        GoRuntime.CurrentG("a GoFrame (call it from inside a goroutine)");
+        if (M.t_current?.CurG == null) throw FrameSuspend.OutsideGoroutine<TStateMachine>();
         stateMachine.MoveNext();
     }
 

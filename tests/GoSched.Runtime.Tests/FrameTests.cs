@@ -90,4 +90,33 @@ public class FrameTests
             return 1;
         }
     }
+
+    /// <summary>
+    /// A GoFrame method called outside any goroutine is a usage error that names it: the sync
+    /// primitives' blocking calls that are GoFrames (RWMutex.Lock, Cond.Wait, Once.Do), as Mutex.Lock's
+    /// awaiter names itself, and a helper of one's own. It said "a GoFrame (call it from inside a
+    /// goroutine) can only run inside a goroutine", whichever it was.
+    /// </summary>
+    [Fact]
+    public void AGoFrameCalledOutsideAGoroutineIsAUsageErrorNamingIt()
+    {
+        Assert.Equal("RWMutex.Lock (an async GoFrame method) can only run inside a goroutine",
+            Assert.Throws<GoUsageException>(() => new RWMutex().Lock()).Message);
+        Assert.Equal("Cond.Wait (an async GoFrame method) can only run inside a goroutine",
+            Assert.Throws<GoUsageException>(() => new Cond(new Mutex()).Wait()).Message);
+        Assert.Equal("Once.Do can only run inside a goroutine",
+            Assert.Throws<GoUsageException>(() => new Once().Do(() => { })).Message);
+        Assert.Equal("FrameTests.Helper (an async GoFrame method) can only run inside a goroutine",
+            Assert.Throws<GoUsageException>(() => Helper()).Message);
+        Assert.StartsWith("FrameTests.AGoFrameCalledOutsideAGoroutineIsAUsageErrorNamingIt (an async GoFrame method)",
+            Assert.Throws<GoUsageException>(() => Local()).Message);
+        Assert.Equal("FrameTests.Valued (an async GoFrame method) can only run inside a goroutine",
+            Assert.Throws<GoUsageException>(() => Valued()).Message);
+
+        static async GoFrame Local() => await Go.Gosched();
+    }
+
+    private static async GoFrame Helper() => await Go.Gosched();
+
+    private static async GoFrame<int> Valued() { await Go.Gosched(); return 1; }
 }

@@ -465,4 +465,66 @@ public class OnceTests
         Assert.True(caught, "Once.Do did not pass the exception on");
         Assert.False(ranAgain, "Once.Do called twice");
     }
+
+    /// <summary>
+    /// A Do called from inside its own f is a usage error at the call, in either overload. In Go it
+    /// deadlocks; here, with f an Action, the inner Do's frame could not be awaited: it was dropped
+    /// with the goroutine's park recorded and the semaphore's lock held, and the outer Do's Unlock
+    /// then spun on that lock until the run's timeout, which blamed "a goroutine that never awaits".
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DoInsideItsOwnFIsAUsageErrorNotAHang(bool blockingF)
+    {
+        var once = new Once();
+        bool innerRan = false, caught = false;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0")).Run(async () =>
+        {
+            try
+            {
+                if (blockingF) await once.Do(async () => await once.Do(() => innerRan = true));
+                else await once.Do(() => { _ = once.Do(() => innerRan = true); });
+            }
+            catch (GoUsageException e)
+            {
+                Assert.Contains("Once.Do called from inside its own f", e.Message);
+                caught = true;
+            }
+            await once.Do(() => innerRan = true); // done (an f that throws counts as done), and the mutex was unlocked
+        }, TimeSpan.FromSeconds(20)).EnsureSuccess();
+        Assert.True(caught, "the inner Do was not refused");
+        Assert.False(innerRan);
+        Assert.True(once.Done);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+    }
+
+    /// <summary>Another goroutine calling Do while f runs still waits for f (the re-entrance check is per goroutine).</summary>
+    [Fact]
+    public void ADoFromAnotherGoroutineWhileFRunsStillWaits()
+    {
+        int order = 0, otherSaw = -1;
+        Run("gomaxprocs=2", async () =>
+        {
+            var once = new Once();
+            var wg = new WaitGroup();
+            wg.Add(1);
+            await once.Do(async () =>
+            {
+                Other(once, wg);
+                await Go.Sleep(TimeSpan.FromMilliseconds(5));
+                order = 1;
+            });
+            await wg.Wait();
+        });
+        Assert.Equal(1, otherSaw);
+
+        async GoTask Other(Once once, WaitGroup wg)
+        {
+            await once.Do(() => order = 2);
+            otherSaw = order;
+            wg.Done();
+        }
+    }
 }
