@@ -77,6 +77,7 @@ public class CliTests
     [InlineData(new[] { "run", "fanout", "--schedtrace", "soon" }, "--schedtrace soon")]
     [InlineData(new[] { "run", "fanout", "--arg", "unit=1m" }, "unit=1m: must be between 0s and 1s")] // a duration (Go's form), out of range
     [InlineData(new[] { "run", "fanout", "--arg", "unit=5" }, "unit=5: not a duration (Go's form")]
+    [InlineData(new[] { "run", "mutex", "--arg", "hold=-1us" }, "hold=-1us: must be between 0s and 1s (a negative duration)")]
     [InlineData(new[] { "bench", "pingpong", "--gomaxprocs", "0", "--quick" }, "gosched bench: --gomaxprocs 0: must be between 1 and 256")]
     [InlineData(new[] { "bench", "pingpong", "--reps", "0", "--quick" }, "gosched bench: --reps 0: must be at least 1")]
     [InlineData(new[] { "bench", "nosuch" }, "unknown benchmark 'nosuch' (benchmarks: spawn, pingpong")]

@@ -135,6 +135,43 @@ public class MutexTests
     }
 
     /// <summary>
+    /// Inside a goroutine the misuse is Go's fatal error: the run ends with it even when the
+    /// goroutine catches the exception (a Cond.Wait without the lock, caught, would otherwise leave
+    /// its ticket to swallow the next Signal).
+    /// </summary>
+    [Theory]
+    [InlineData("mutex")]
+    [InlineData("rwmutex")]
+    [InlineData("runlock")]
+    [InlineData("cond")]
+    public void ACaughtSyncMisuseInAGoroutineStillEndsTheRun(string what)
+    {
+        bool resumedAfterAwait = false;
+        var r = new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0")).Run(async () =>
+        {
+            var mu = new Mutex();
+            var rw = new RWMutex();
+            try
+            {
+                switch (what)
+                {
+                    case "mutex": mu.Unlock(); break;
+                    case "rwmutex": rw.Unlock(); break;
+                    case "runlock": rw.RUnlock(); break;
+                    case "cond": await new Cond(mu).Wait(); break;
+                }
+            }
+            catch (InvalidOperationException) { }
+            await Go.Gosched();
+            resumedAfterAwait = true;
+        }, TimeSpan.FromSeconds(30));
+        Assert.NotNull(r.Error);
+        Assert.Contains("fatal error: sync: ", r.Error!.Message);
+        Assert.Contains("of unlocked", r.Error.Message);
+        Assert.False(resumedAfterAwait, "the goroutine ran on past its next await after a fatal error");
+    }
+
+    /// <summary>
     /// Spinning's conditions (sync_runtime_canSpin): never at GOMAXPROCS=1, never past 4 tries,
     /// and with two Ps only while the other one is running something.
     /// </summary>

@@ -77,7 +77,7 @@ public sealed class Mutex : ISemaAcquired, ILocker
         if (((@new + MutexLocked) & MutexLocked) == 0)
         {
             Interlocked.Add(ref _state, MutexLocked); // as it was, so the caller's handler sees a consistent mutex
-            throw new InvalidOperationException("fatal error: sync: unlock of unlocked mutex");
+            throw SyncFatal.Error("sync: unlock of unlocked mutex");
         }
         if ((@new & MutexStarving) == 0)
         {

@@ -64,7 +64,7 @@ public sealed class RWMutex : ILocker
         if (r + 1 == 0 || r + 1 == -RWMutexMaxReaders)
         {
             Interlocked.Increment(ref _readerCount); // as it was
-            throw new InvalidOperationException("fatal error: sync: RUnlock of unlocked RWMutex");
+            throw SyncFatal.Error("sync: RUnlock of unlocked RWMutex");
         }
         // A writer is pending: the last reader out unblocks it.
         if (Interlocked.Decrement(ref _readerWait) == 0) _writerSem.Release(handoff: false);
@@ -102,7 +102,7 @@ public sealed class RWMutex : ILocker
         if (r >= RWMutexMaxReaders)
         {
             Interlocked.Add(ref _readerCount, -RWMutexMaxReaders); // as it was
-            throw new InvalidOperationException("fatal error: sync: Unlock of unlocked RWMutex");
+            throw SyncFatal.Error("sync: Unlock of unlocked RWMutex");
         }
         // Unblock blocked readers, if any.
         for (int i = 0; i < r; i++) _readerSem.Release(handoff: false);

@@ -17,6 +17,24 @@
 namespace GoSched;
 
 /// <summary>
+/// Go's fatal("sync: ..."): a misuse the program cannot recover from (sync.fatal ends the process,
+/// whatever the goroutine defers or recovers). Inside a goroutine the run ends with this error even
+/// if the goroutine catches the exception (Fatal freezes the world first, as for a broken runtime
+/// invariant): caught and ignored, it would leave a primitive in a state Go never reaches (a Cond
+/// ticket taken by a Wait whose Unlock failed swallowed the next Signal). From outside any goroutine
+/// (a test, the host) it is only thrown, the primitive's state restored.
+/// </summary>
+internal static class SyncFatal
+{
+    public static InvalidOperationException Error(string what)
+    {
+        var e = new InvalidOperationException("fatal error: " + what);
+        if (M.t_current is { CurG: not null } mp) mp.Runtime.Fatal(e);
+        return e;
+    }
+}
+
+/// <summary>
 /// What runs once a sema waiter holds its unit, before the waiting body resumes: the rest of the
 /// primitive's slow path (sync.Mutex's lockSlow after runtime_SemacquireMutex). True: done, resume
 /// the body; false: the G parked again (recorded on it, lock held, as an awaiter's park).
