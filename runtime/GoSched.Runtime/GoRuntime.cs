@@ -501,11 +501,39 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>The runtime of the running goroutine.</summary>
     internal static GoRuntime Current => M.t_current?.Runtime ?? throw new GoUsageException("not inside a goroutine");
 
-    /// <summary>The running goroutine, or a usage error naming what needed one.</summary>
+    /// <summary>
+    /// The running goroutine, for a runtime operation in its body (an awaiter, Go.Select...), or a
+    /// usage error naming what needed one. Also a usage error if the body already recorded a park
+    /// and ran on: an async GoFrame call that blocked was not awaited (see NotAwaited).
+    /// </summary>
     internal static G CurrentG(string what)
     {
-        var gp = M.t_current?.CurG;
-        return gp ?? throw new GoUsageException($"{what} can only run inside a goroutine");
+        var gp = M.t_current?.CurG ?? throw new GoUsageException($"{what} can only run inside a goroutine");
+        if (gp.Outcome != GOutcome.None) throw NotAwaited(gp, what);
+        return gp;
+    }
+
+    /// <summary>The running goroutine for the method builders, which run after an awaiter recorded its park.</summary>
+    internal static G BuilderG(string what) =>
+        M.t_current?.CurG ?? throw new GoUsageException($"{what} can only run inside a goroutine");
+
+    /// <summary>
+    /// Execute clears a goroutine's outcome before it resumes the body, and an awaiter that records
+    /// a park (or a yield) returns "not completed" at once, so the body's frames unwind to the M. A
+    /// body that reaches another runtime operation, or returns, with an outcome recorded has
+    /// dropped a suspended GoFrame on the floor (`_ = F()`, or F() with CS4014 silenced): the park
+    /// would be published under it, or never. The park's lock is released here, so that the
+    /// goroutines that need it do not spin on it while the run ends with this error.
+    /// </summary>
+    internal static GoUsageException NotAwaited(G gp, string what)
+    {
+        var unlock = gp.ParkUnlock;
+        gp.ParkUnlock = null;
+        gp.Outcome = GOutcome.None;
+        unlock?.ParkUnlock();
+        return new GoUsageException(
+            $"{what}: goroutine {gp.Goid} called an async GoFrame method that blocked and did not await it; " +
+            "await every GoFrame call (silencing CS4014 for `go` calls of GoTask methods silences it for GoFrames too)");
     }
 
     internal static GoUsageException ForeignAwait<TAwaiter>(TAwaiter awaiter) => new(

@@ -56,7 +56,13 @@ public struct GoTaskMethodBuilder
     /// <summary>The body returned: goexit.</summary>
     public void SetResult()
     {
-        var gp = GoRuntime.CurrentG("a goroutine body");
+        var gp = GoRuntime.BuilderG("a goroutine body");
+        if (gp.Outcome != GOutcome.None)
+        {
+            // It returned with a park recorded by a GoFrame call it did not await.
+            SetException(GoRuntime.NotAwaited(gp, "a goroutine body's return"));
+            return;
+        }
         gp.Outcome = GOutcome.Exit;
     }
 
@@ -66,7 +72,8 @@ public struct GoTaskMethodBuilder
     /// </summary>
     public void SetException(Exception exception)
     {
-        var gp = GoRuntime.CurrentG("a goroutine body");
+        var gp = GoRuntime.BuilderG("a goroutine body");
+        if (gp.Outcome != GOutcome.None) GoRuntime.NotAwaited(gp, "a goroutine body's exception"); // releases a dropped frame's park lock
         var panic = exception is RuntimeInvariantException ? exception : new GoroutinePanicException(gp.Goid, exception);
         gp.Runtime.FreezeTheWorld(panic);
         gp.Panic = panic;
@@ -83,7 +90,7 @@ public struct GoTaskMethodBuilder
 
     private static void Suspend<TAwaiter>(ref TAwaiter awaiter)
     {
-        var gp = GoRuntime.CurrentG("a goroutine body");
+        var gp = GoRuntime.BuilderG("a goroutine body");
         if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = gp.Body!;
         else if (awaiter is IGoAwaiter) gp.Top = null; // the root body is the resume point
         else throw GoRuntime.ForeignAwait(awaiter);
@@ -147,7 +154,7 @@ internal abstract class FrameBox : IResumable
     /// <summary>The frame finished after having suspended: resume the parent from the M loop.</summary>
     public void Finish(Exception? e)
     {
-        var gp = GoRuntime.CurrentG("a GoFrame");
+        var gp = GoRuntime.BuilderG("a GoFrame");
         Exception = e;
         Completed = true;
         gp.Top = Parent;
@@ -318,7 +325,7 @@ internal static class FrameSuspend
     /// </summary>
     public static void Suspend<TAwaiter>(ref TAwaiter awaiter, FrameBox box)
     {
-        var gp = GoRuntime.CurrentG("a GoFrame");
+        var gp = GoRuntime.BuilderG("a GoFrame");
         if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = box;
         else if (awaiter is IGoAwaiter) gp.Top = box;
         else throw GoRuntime.ForeignAwait(awaiter);

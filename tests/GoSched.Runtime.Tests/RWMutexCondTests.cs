@@ -528,3 +528,53 @@ public class OnceTests
         }
     }
 }
+
+/// <summary>An async GoFrame call that blocked and was not awaited is a usage error naming the mistake, not a hang.</summary>
+public class NotAwaitedFrameTests
+{
+    private static RunResult Run(Func<GoTask> main) =>
+        new GoRuntime(GoConfig.Parse("gomaxprocs=2,sampleperiodus=0")).Run(main, TimeSpan.FromSeconds(30));
+
+    private static async GoFrame ReceiveOne(Chan<int> c) => await c.Recv();
+
+    [Fact]
+    public void ADroppedFrameThenAnotherAwaitIsAUsageError()
+    {
+        var r = Run(async () =>
+        {
+            var c = new Chan<int>();
+            _ = ReceiveOne(c);      // blocks inside, and is not awaited
+            await Go.Gosched();
+        });
+        var e = Assert.IsType<GoUsageException>(Assert.IsType<GoroutinePanicException>(r.Error).InnerException);
+        Assert.Contains("called an async GoFrame method that blocked and did not await it", e.Message);
+    }
+
+    [Fact]
+    public void ADroppedFrameThenReturningIsAUsageError()
+    {
+        var r = Run(async () =>
+        {
+            var c = new Chan<int>();
+            await Go.Gosched();
+            _ = ReceiveOne(c);
+        });
+        Assert.NotNull(r.Error);
+        Assert.Contains("did not await it", r.Error!.ToString());
+    }
+
+    /// <summary>The case a new user hit: the dropped RWMutex.Lock held the semaphore's lock, and Unlock spun on it until the run's timeout.</summary>
+    [Fact]
+    public void ADroppedRWMutexLockThenUnlockIsAUsageErrorNotAHang()
+    {
+        var r = Run(async () =>
+        {
+            var rw = new RWMutex();
+            await rw.Lock();
+            _ = rw.Lock();          // waits for the first, and is not awaited
+            rw.Unlock();
+        });
+        Assert.NotNull(r.Error);
+        Assert.Contains("did not await it", r.Error!.ToString());
+    }
+}

@@ -199,6 +199,9 @@ internal sealed class SemaRoot(bool wakeNextPastDropped = false) : IParkUnlock
     /// </summary>
     public void Release(bool handoff = false)
     {
+        // A goroutine that dropped a blocked GoFrame (`_ = rw.Lock()`) may hold this root's lock in
+        // its recorded park: taking it again would spin forever (NotAwaited releases it).
+        if (M.t_current?.CurG is { Outcome: not GOutcome.None } dropper) throw GoRuntime.NotAwaited(dropper, "a sync release");
         // A waiter that will never run, first in line, takes this release with it: under the lock,
         // before the unit is published, so no other goroutine can take the unit meant for it.
         if (!_wakeNextPastDropped && Volatile.Read(ref _nwait) != 0 && ConsumedByDeadHead()) return;
