@@ -14,12 +14,13 @@ using System.Globalization;
 namespace GoSched.Cli;
 
 /// <summary>A synchronous command body behind the one-line parse error check.</summary>
-internal sealed class CheckedAction(TextWriter stderr, Func<ParseResult, int> body) : SynchronousCommandLineAction
+/// <param name="unknownArgument">what to say of an unexpected argument (the root: an unknown command), if not the default.</param>
+internal sealed class CheckedAction(TextWriter stderr, Func<ParseResult, int> body, Func<string, string>? unknownArgument = null) : SynchronousCommandLineAction
 {
     public override bool ClearsParseErrors => true;
 
     public override int Invoke(ParseResult parseResult) =>
-        CommandLineErrors.Report(parseResult, stderr) ? 1 : body(parseResult);
+        CommandLineErrors.Report(parseResult, stderr, unknownArgument) ? 1 : body(parseResult);
 }
 
 /// <summary>An asynchronous command body behind the one-line parse error check.</summary>
@@ -34,7 +35,7 @@ internal sealed class CheckedAsyncAction(TextWriter stderr, Func<ParseResult, Ca
 internal static class CommandLineErrors
 {
     /// <summary>Writes the command line's first problem as one line; false when there is none.</summary>
-    public static bool Report(ParseResult parse, TextWriter stderr)
+    public static bool Report(ParseResult parse, TextWriter stderr, Func<string, string>? unknownArgument = null)
     {
         // The root command is named after the executable (testhost under a test): "gosched" whatever the host.
         var path = parse.CommandResult.RecurseWhileNotNull().Where(c => c.Parent is not null).Reverse().Select(c => c.Command.Name);
@@ -45,7 +46,7 @@ internal static class CommandLineErrors
             string token = parse.UnmatchedTokens[0];
             stderr.WriteLine(token.StartsWith('-') && token.Length > 1
                 ? $"{command}: unknown option '{token}' {help}"
-                : $"{command}: unexpected argument '{token}' {help}");
+                : $"{command}: {unknownArgument?.Invoke(token) ?? $"unexpected argument '{token}' {help}"}");
             return true;
         }
         if (parse.Errors.Count == 0)

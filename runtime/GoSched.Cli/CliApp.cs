@@ -18,6 +18,14 @@ public static class CliApp
         root.Subcommands.Add(WorkloadsCommand(stdout, stderr));
         root.Subcommands.Add(BenchCommand(stdout, stderr));
         root.Subcommands.Add(NotebookCommand(stdout, stderr));
+        // `gosched` alone shows the help; an unknown command is one line naming the commands
+        // (System.CommandLine's own report is the help dump after "Required command was not provided").
+        string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+        root.Action = new CheckedAction(stderr, parse =>
+        {
+            new System.CommandLine.Help.HelpAction().Invoke(parse);
+            return 1;
+        }, unknownArgument: token => $"unknown command '{token}' (commands: {commands}; see gosched --help)");
         return root;
     }
 

@@ -176,4 +176,18 @@ public sealed class BadInputTests : IDisposable
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "1.5ms"), "gosched run: --schedtrace 1.5ms: schedtrace periods are whole milliseconds, as in Go");
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "99999999999999999999"), "gosched run: --schedtrace 99999999999999999999: must be at most 1h");
     }
+
+    // 9. An unknown command printed System.CommandLine's help dump with "Required command was not
+    // provided" and "Unrecognized command or argument"; `gosched` alone shows the help (exit 1).
+    [Fact]
+    public void UnknownCommandIsOneLineNamingTheCommands()
+    {
+        AssertOneLineError(CliTests.Invoke("frobnicate"), "gosched: unknown command 'frobnicate' (commands: run, workloads, bench, notebook; see gosched --help)");
+        AssertOneLineError(CliTests.Invoke("--bogus"), "gosched: unknown option '--bogus'");
+        var (code, stdout, stderr) = CliTests.Invoke();
+        Assert.Equal(1, code);
+        Assert.Equal("", stderr);
+        Assert.Contains("Commands:", stdout);
+        Assert.Contains("notebook <notebook>", stdout);
+    }
 }
