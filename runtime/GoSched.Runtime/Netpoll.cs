@@ -834,6 +834,11 @@ public sealed partial class GoRuntime
         return gp;
     }
 
+    private long _sysmonNetpollReadied;
+
+    /// <summary>Goroutines sysmon's own network polls have readied (for tests).</summary>
+    internal long SysmonNetpollReadied => Interlocked.Read(ref _sysmonNetpollReadied);
+
     /// <summary>
     /// sysmon's network poll when nobody has polled for 10 ms: ready goroutines are injected.
     /// While it injects, sysmon counts as a running M for checkdead (Go: incidlelocked(-1)).
@@ -845,6 +850,7 @@ public sealed partial class GoRuntime
         Interlocked.CompareExchange(ref _sched.LastPoll, now, lastpoll);
         var list = _poller.Netpoll(0); // non-blocking - returns list of goroutines
         if (list.Empty) return;
+        Interlocked.Add(ref _sysmonNetpollReadied, list.Count);
         Interlocked.Increment(ref _outsidePending);
         try { InjectGList(ref list); }
         finally { if (Interlocked.Decrement(ref _outsidePending) == 0) RecheckDead(); }

@@ -128,8 +128,9 @@ public sealed partial class GoRuntime
     }
 
     /// <summary>
-    /// Preempts goroutines that have held a P for more than forcePreemptNS on one schedtick.
-    /// Returns the number of Ps taken back from system calls (none yet: the syscalls issue).
+    /// Preempts goroutines that have held a P for more than forcePreemptNS on one schedtick, and
+    /// takes back Ps that have been in a system call since sysmon's previous look (handoffp), by
+    /// Go's rules. Returns the number of Ps taken back from system calls.
     /// Mirrors runtime.retake.
     /// </summary>
     private int Retake(long now)

@@ -416,4 +416,72 @@ public class NetpollTests
 
         static async GoTask Reader(Conn c) => await c.Read(new byte[1]);
     }
+
+    /// <summary>
+    /// sysmon polls the network when nobody has for 10 ms (sysmon in proc.go): with the only P kept
+    /// busy by CPU-bound goroutines that yield only when preempted (to the global queue, which
+    /// findRunnable takes before it would poll) and no M blocked in the poller, a goroutine whose
+    /// socket becomes readable is readied by sysmon's poll while they still run, not after them.
+    /// </summary>
+    [Fact]
+    public async Task SysmonPollsTheNetworkWhileEveryPIsBusy()
+    {
+        using var rt = new GoRuntime(Cfg(1));
+        string? addr = null;
+        int readerParking = 0, burning = 0, readerDone = 0, burnerGaveUp = 0;
+        var run = rt.RunAsync(() => Main(), TimeSpan.FromSeconds(60));
+
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref addr) != null || run.IsCompleted, TimeSpan.FromSeconds(20)), "no listener");
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(IPEndPoint.Parse(Volatile.Read(ref addr)!));
+        Assert.True(SpinWait.SpinUntil(() => (Volatile.Read(ref readerParking) == 1 && Volatile.Read(ref burning) == 2) || run.IsCompleted, TimeSpan.FromSeconds(20)), "reader and burners did not start");
+        Thread.Sleep(50); // the reader parks in its Read; the burners own the P
+        long readiedBefore = rt.SysmonNetpollReadied;
+        client.Send(new byte[] { 42 });
+
+        var r = await run;
+        Assert.True(r.Error == null, r.Error?.ToString());
+        Assert.Equal(1, readerDone);
+        Assert.True(burnerGaveUp == 0, "the reader ran only once the burners had given up: nobody polled the network while the P was busy");
+        Assert.True(rt.SysmonNetpollReadied > readiedBefore, "sysmon's poll readied nobody");
+
+        async GoTask Main()
+        {
+            var (ln, lerr) = Net.Listen("127.0.0.1:0");
+            Assert.Null(lerr);
+            Volatile.Write(ref addr, ln.Addr);
+            var (c, err) = await ln.Accept();
+            Assert.Null(err);
+            var wg = new WaitGroup();
+            wg.Add(3);
+            Reader(c, wg);
+            Burner(wg);
+            Burner(wg);
+            await wg.Wait();
+            c.Close();
+            ln.Close();
+        }
+
+        async GoTask Reader(Conn c, WaitGroup wg)
+        {
+            Volatile.Write(ref readerParking, 1);
+            var (n, err) = await c.Read(new byte[1]);
+            Assert.Null(err);
+            Assert.Equal(1, n);
+            Volatile.Write(ref readerDone, 1);
+            wg.Done();
+        }
+
+        async GoTask Burner(WaitGroup wg)
+        {
+            Interlocked.Increment(ref burning);
+            long deadline = Go.Nanotime() + 15_000_000_000;
+            while (Volatile.Read(ref readerDone) == 0)
+            {
+                if (Go.Nanotime() > deadline) { Volatile.Write(ref burnerGaveUp, 1); break; }
+                await Go.Work(TimeSpan.FromMilliseconds(5));
+            }
+            wg.Done();
+        }
+    }
 }
