@@ -698,6 +698,69 @@ public class LockOSThreadTests
     }
 
     /// <summary>
+    /// A goroutine that exits while locked takes its thread with it (goexit0's locked branch, then
+    /// mexit): the thread ends and no later goroutine runs on it. One that unlocked as often as it
+    /// locked before exiting leaves its thread to the scheduler, alive.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void AGoroutineExitingLockedTakesItsThreadAndOneThatUnlockedDoesNot(int procs)
+    {
+        Thread? lockedThread = null, unlockedThread = null;
+        var laterThreads = new System.Collections.Concurrent.ConcurrentDictionary<Thread, bool>();
+        bool unlockedAliveAtEnd = false;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs={procs},sampleperiodus=0"));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.NotNull(lockedThread);
+        Assert.False(lockedThread!.IsAlive, "the thread of a goroutine that exited locked is still alive");
+        Assert.False(laterThreads.ContainsKey(lockedThread), "a goroutine ran on the thread of one that exited locked");
+        Assert.True(unlockedAliveAtEnd, "the thread of a goroutine that unlocked before exiting ended with it");
+
+        async GoTask Main()
+        {
+            var exited = new WaitGroup();
+            exited.Add(2);
+            ExitLocked(exited);
+            ExitUnlocked(exited);
+            await exited.Wait();
+            // The locked goroutine's M hands its P off and ends; wait for that without blocking a P.
+            for (int i = 0; i < 2000 && lockedThread!.IsAlive; i++) await Go.Sleep(TimeSpan.FromMilliseconds(5));
+            var later = new WaitGroup();
+            later.Add(200);
+            for (int i = 0; i < 200; i++) Later(later);
+            await later.Wait();
+            unlockedAliveAtEnd = unlockedThread!.IsAlive;
+        }
+
+        async GoTask ExitLocked(WaitGroup exited)
+        {
+            Go.LockOSThread();
+            Go.LockOSThread();
+            Go.UnlockOSThread(); // nested: still locked once
+            lockedThread = Thread.CurrentThread;
+            await Go.Sleep(TimeSpan.FromMilliseconds(1)); // blocks once locked (stoplockedm, startlockedm)
+            exited.Done();
+        }
+
+        async GoTask ExitUnlocked(WaitGroup exited)
+        {
+            Go.LockOSThread();
+            unlockedThread = Thread.CurrentThread;
+            await Go.Sleep(TimeSpan.FromMilliseconds(1));
+            Go.UnlockOSThread();
+            exited.Done();
+        }
+
+        async GoTask Later(WaitGroup later)
+        {
+            laterThreads[Thread.CurrentThread] = true;
+            await Go.Work(TimeSpan.FromMicroseconds(50));
+            later.Done();
+        }
+    }
+
+    /// <summary>
     /// A goroutine that exits while locked takes its M with it; if that M was the last one
     /// running, its exit must run the deadlock detector (Go's mexit calls checkdead after handoffp),
     /// or a program whose other goroutines are all blocked hangs instead of reporting the deadlock.
