@@ -259,8 +259,8 @@ public static class Summary
         o.WriteLine($"steals       {r.StealOps} ops, {r.StolenGoroutines} goroutines");
         foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {v.ToString("0.###", inv)}");
         if (TimerFigures(r) is { } t)
-            o.WriteLine($"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
-                        $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}");
+            o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
+                        $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}"));
         o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
         foreach (var warning in r.Warnings) o.WriteLine($"warning      {warning}");
     }
