@@ -128,6 +128,26 @@ public class CliTests
     }
 
     [Fact]
+    public void SummaryPrintsASmallFigureThatIsNotZeroAsNotZero()
+    {
+        // The mutex workload's parks_per_lock: 8 parks in 40,000 locks printed "parks_per_lock 0"
+        // two lines below "parks 8", and "parks_per_lock=0" in a notebook's Figures column.
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(async () => await Go.Gosched()) with
+        {
+            Metrics = new Dictionary<string, double> { ["parks"] = 8, ["parks_per_lock"] = 8 / 40_000.0, ["ns_per_lock"] = 2197.5824, ["zero"] = 0 },
+        };
+        var o = new StringWriter();
+        Summary.Print(o, "mutex", r);
+        string text = o.ToString();
+        Assert.Contains("parks_per_lock 0.0002\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("ns_per_lock  2197.582\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("zero         0\n", text.ReplaceLineEndings("\n"));
+        Assert.Equal("1.5E-05", WorkloadRun.FormatFigure(0.000015));
+        Assert.Equal("-0.0002", WorkloadRun.FormatFigure(-0.0002));
+    }
+
+    [Fact]
     public void UnknownOptionIsRejectedByTheParser()
     {
         var (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocz", "2");
