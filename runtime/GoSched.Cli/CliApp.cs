@@ -265,10 +265,10 @@ public static class Summary
         o.WriteLine($"wall         {(r.WallNs / 1e6).ToString("0.###", inv)} ms");
         o.WriteLine($"goroutines   {r.GoroutinesStarted} started, {r.GoroutinesFinished} finished");
         o.WriteLine($"steals       {r.StealOps} ops, {r.StolenGoroutines} goroutines");
-        foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {v.ToString("0.###", inv)}");
+        foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {WorkloadRun.FormatFigure(v)}");
         if (TimerFigures(r) is { } t)
-            o.WriteLine($"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
-                        $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}");
+            o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
+                        $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}"));
         o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
         foreach (var warning in r.Warnings) o.WriteLine($"warning      {warning}");
     }

@@ -9,6 +9,7 @@
 // alive are dropped), a goroutine panics (an exception escapes its body), or checkdead finds
 // every goroutine blocked with nothing that can wake it. The last two are reported as errors with
 // Go's wording, and the host keeps running.
+using System.Globalization;
 using GoSched.Internal;
 using GoSched.Observability;
 
@@ -190,9 +191,10 @@ public sealed partial class GoRuntime : IDisposable
         string? stuck = StopCore(stopWait);
         var warnings = stuck == null ? Array.Empty<string>() : new[] { LeftRunningWarning(stuck, stopWait, timedOut) };
         Exception? timeoutError = timedOut
-            ? new TimeoutException($"run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
+            ? new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                $"run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
                 $"(its {timeout!.Value.TotalSeconds:0.###} s timeout, less the {stopReserve.Value.TotalSeconds:0.###} s kept to stop its threads); " +
-                (stuck == null ? "stopped" : $"not every thread could be stopped: {warnings[0]}"))
+                $"{(stuck == null ? "stopped" : $"not every thread could be stopped: {warnings[0]}")}"))
             : null;
         return BuildResult(timeoutError ?? Error) with { Warnings = warnings };
 
@@ -212,11 +214,11 @@ public sealed partial class GoRuntime : IDisposable
         "(GoRuntime.RunAsync, or a new Thread)");
 
     /// <summary>What a run left behind: the Ms still running goroutine code after the stop's wait, and why.</summary>
-    private static string LeftRunningWarning(string stuck, TimeSpan waited, bool timedOut) =>
+    private static string LeftRunningWarning(string stuck, TimeSpan waited, bool timedOut) => string.Create(CultureInfo.InvariantCulture,
         $"{(timedOut ? "after the timeout" : "the run ended, but")} {stuck} still ran goroutine code " +
         $"{waited.TotalSeconds:0.###} s later: a goroutine that never awaits the runtime cannot be preempted here (no asynchronous " +
-        "preemption: Go <= 1.13 semantics), and in Go the process exit would have ended it. Its thread was left running; " +
-        "it exits at the goroutine's next runtime await or return.";
+        $"preemption: Go <= 1.13 semantics), and in Go the process exit would have ended it. Its thread was left running; " +
+        $"it exits at the goroutine's next runtime await or return.");
 
     /// <summary><see cref="Run"/> on a dedicated thread (no thread-pool thread runs scheduler code).</summary>
     public Task<RunResult> RunAsync(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)

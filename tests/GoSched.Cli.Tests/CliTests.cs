@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using GoSched.Cli;
 using GoSched.Workloads;
@@ -101,6 +102,49 @@ public class CliTests
         var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1", "--arg", "workers=2", "--arg", "unit=1500us");
         Assert.Equal(0, code);
         Assert.Contains("unit=1500us", stdout);
+    }
+
+    [Fact]
+    public void RunPrintsDecimalPointsInAnyCulture()
+    {
+        // The summary is for reading and for scripts, as Go's output: a German or French locale
+        // gave "lateness p50 0,041 ms" on the timers line and "within 0,018 s" in the timeout
+        // error, beside lines that already printed 0.041.
+        var saved = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+        try
+        {
+            var (code, stdout, stderr) = Invoke("run", "timers", "--gomaxprocs", "1", "--arg", "goroutines=5", "--arg", "sleeps=2", "--arg", "min=1ms", "--arg", "max=2ms");
+            Assert.True(code == 0, stderr);
+            Assert.Matches(@"(?m)^timers +\d+ fired; lateness p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
+            (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
+            Assert.Equal(2, code);
+            Assert.Contains("run did not finish within 0.018 s (its 0.02 s timeout, less the 0.002 s kept to stop its threads)", stderr);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public void SummaryPrintsASmallFigureThatIsNotZeroAsNotZero()
+    {
+        // The mutex workload's parks_per_lock: 8 parks in 40,000 locks printed "parks_per_lock 0"
+        // two lines below "parks 8", and "parks_per_lock=0" in a notebook's Figures column.
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0"));
+        var r = rt.Run(async () => await Go.Gosched()) with
+        {
+            Metrics = new Dictionary<string, double> { ["parks"] = 8, ["parks_per_lock"] = 8 / 40_000.0, ["ns_per_lock"] = 2197.5824, ["zero"] = 0 },
+        };
+        var o = new StringWriter();
+        Summary.Print(o, "mutex", r);
+        string text = o.ToString();
+        Assert.Contains("parks_per_lock 0.0002\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("ns_per_lock  2197.582\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("zero         0\n", text.ReplaceLineEndings("\n"));
+        Assert.Equal("1.5E-05", WorkloadRun.FormatFigure(0.000015));
+        Assert.Equal("-0.0002", WorkloadRun.FormatFigure(-0.0002));
     }
 
     [Fact]

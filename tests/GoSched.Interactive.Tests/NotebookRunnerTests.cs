@@ -110,6 +110,25 @@ public class NotebookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_cell_timeout_message_has_a_decimal_point_in_any_culture()
+    {
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            string nb = WriteNotebook(("code", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);"));
+            var result = await new NotebookRunner { CellTimeout = TimeSpan.FromSeconds(1.5) }.RunAsync(nb, Path.Combine(_out, "out"));
+
+            // "within 1,5 s" in a German locale, where --cell-timeout itself takes 1.5s.
+            Assert.Contains("did not finish within 1.5 s", Assert.Single(result.Failures).Message);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
     public async Task A_cell_error_fails_the_run_with_the_cell_number_and_message()
     {
         var result = await new NotebookRunner().RunAsync(Fixture("runner-fails.ipynb"), _out);

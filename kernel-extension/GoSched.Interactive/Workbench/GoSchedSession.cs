@@ -556,7 +556,7 @@ internal sealed class GoSchedSession
     }
 
     private static string FiguresText(KeptRun run) => run.Outcome.Metrics is { Count: > 0 } m
-        ? string.Join(", ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}"))
+        ? string.Join(", ", m.Select(kv => $"{kv.Key}={GoSched.Workloads.WorkloadRun.FormatFigure(kv.Value)}"))
         : "";
 
     private static TimerRunSummary TimerSummary(KeptRun run)

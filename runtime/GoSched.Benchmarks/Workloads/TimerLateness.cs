@@ -25,6 +25,8 @@
 // period, the same by construction on both, not of the timers. (A .NET task that never yields
 // would hold a pool thread until the pool's starvation logic adds another: a figure of thread
 // injection.)
+using System.Globalization;
+
 namespace GoSched.Benchmarks.Workloads;
 
 internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "ms")
@@ -77,11 +79,11 @@ internal sealed class TimerLateness() : Workload("timers", "sleepers_p99_ms", "m
         {
             var h = Latencies.Histogram(floor);
             double p50 = Latencies.At(h, 50) / 1e6, p99 = Latencies.At(h, 99) / 1e6;
-            string line = $"timers: the kernel's floor, measured just now: a bare epoll_pwait2 of 1 ms on a thread with 1 ns timer slack " +
-                $"({FloorWaits} waits) returned p50 {p50:0.000} ms, p99 {p99:0.000} ms late; no system's idle sleeper can wake sooner";
+            string line = string.Create(CultureInfo.InvariantCulture, $"timers: the kernel's floor, measured just now: a bare epoll_pwait2 of 1 ms on a thread with 1 ns timer slack " +
+                $"({FloorWaits} waits) returned p50 {p50:0.000} ms, p99 {p99:0.000} ms late; no system's idle sleeper can wake sooner");
             double? goIdleP99 = r.Breakdown?.GetValueOrDefault("idle_p99_ms")?.Go;
             if (goIdleP99 is { } g && g * 0.5 < p99)
-                line += $" (so the idle p99 target, 0.5x Go = {g * 0.5:0.000} ms, is below this machine's floor)";
+                line += string.Create(CultureInfo.InvariantCulture, $" (so the idle p99 target, 0.5x Go = {g * 0.5:0.000} ms, is below this machine's floor)");
             yield return line;
         }
         if (r.Dotnet?.Extra?.Any(kv => kv.Key.EndsWith("_early_pct", StringComparison.Ordinal) && BenchReport.ExtraFigure(r.Dotnet, kv.Key) > 0) == true)

@@ -172,6 +172,16 @@ public sealed class WorkloadRun
     /// <summary>Sets a workload-specific figure (e.g. "ns_per_hop").</summary>
     public void Report(string name, double value) { lock (Metrics) Metrics[name] = value; }
     public static long Now() => Clock.Nanotime();
+
+    /// <summary>
+    /// A reported figure as the summaries print it (`gosched run`, a notebook's Figures column):
+    /// three decimals, and three significant digits below 0.001, so that a small ratio that is not
+    /// zero (8 parks in 40,000 locks) does not print as 0 beside the count it was made from.
+    /// </summary>
+    public static string FormatFigure(double value) => value != 0 && Math.Abs(value) < 0.001
+        ? value.ToString("G3", CultureInfo.InvariantCulture)
+        : value.ToString("0.###", CultureInfo.InvariantCulture);
+
     /// <summary>The running runtime's P-nanoseconds so far (<see cref="GoRuntime.ProcTimeNs"/>); call from a goroutine.</summary>
     public static long ProcNs() => GoRuntime.Current.ProcTimeNs();
 }
