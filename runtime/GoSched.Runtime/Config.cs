@@ -25,6 +25,12 @@ public sealed record GoConfig
     /// <summary>Slots in each P's local run queue ring (Go: 256). A power of two, at least 4.</summary>
     public int LocalRunqSize { get; init; } = 256;
 
+    /// <summary>
+    /// The largest runqsize: 65,536 slots, 512 KiB of ring per P, so 256 Ps hold 128 MiB at most
+    /// (with 2^20 slots they asked for 2 GiB before the first goroutine ran).
+    /// </summary>
+    public const int MaxRunqSize = 1 << 16;
+
     /// <summary>findRunnable takes one G from the global queue every this many schedticks (Go: 61).</summary>
     public int GlobalRunqCheckInterval { get; init; } = 61;
 
@@ -79,8 +85,8 @@ public sealed record GoConfig
     {
         if (Gomaxprocs < 1 || Gomaxprocs > MaxGomaxprocs) throw new ConfigException($"gomaxprocs={Gomaxprocs}: must be between 1 and {MaxGomaxprocs}");
         if (StealTries < 0 || StealTries > 64) throw new ConfigException($"stealtries={StealTries}: must be between 0 and 64");
-        if (LocalRunqSize < 4 || LocalRunqSize > (1 << 20) || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
-            throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and 1048576");
+        if (LocalRunqSize < 4 || LocalRunqSize > MaxRunqSize || (LocalRunqSize & (LocalRunqSize - 1)) != 0)
+            throw new ConfigException($"runqsize={LocalRunqSize}: must be a power of two between 4 and {MaxRunqSize}");
         // 1 would take the global queue first on every round: goroutines preempted onto it would
         // starve every local queue forever (a run with CPU-bound goroutines never ends).
         if (GlobalRunqCheckInterval < 2 || GlobalRunqCheckInterval > 1 << 20)
@@ -195,15 +201,22 @@ public sealed record GoConfig
 
     private static long Long(string name, string v) =>
         long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
-        : throw new ConfigException($"{name}={v}: not an integer");
+        : throw new ConfigException($"{name}={v}: {NotAnInteger(v)}");
 
     private static int Int(string name, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
-        : throw new ConfigException($"{name}={v}: not an integer");
+        : throw new ConfigException($"{name}={v}: {NotAnInteger(v)}");
 
     private static ulong ULong(string name, string v) =>
         ulong.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x
-        : throw new ConfigException($"{name}={v}: not a non-negative integer");
+        : throw new ConfigException($"{name}={v}: {(IsInteger(v) ? "out of range (a non-negative integer below 2^64)" : "not a non-negative integer")}");
+
+    /// <summary>What is wrong with a value no 64-bit integer holds: too many digits, or no integer at all.</summary>
+    internal static string NotAnInteger(string v) => IsInteger(v) ? "out of range" : "not an integer";
+
+    /// <summary>True for an integer of any size (a value that may only be out of range).</summary>
+    internal static bool IsInteger(string v) =>
+        System.Numerics.BigInteger.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     private static bool Bool(string name, string v) => v.ToLowerInvariant() switch
     {

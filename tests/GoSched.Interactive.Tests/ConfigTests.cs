@@ -61,7 +61,7 @@ public class ConfigTests : KernelTestBase
     [Theory]
     [InlineData("--gomaxprocs 0", "gomaxprocs=0: must be between 1 and 256")]
     [InlineData("--gomaxprocs two", "gomaxprocs=two: not an integer")]
-    [InlineData("--runq-size 100", "runqsize=100: must be a power of two between 4 and 1048576")]
+    [InlineData("--runq-size 100", "runqsize=100: must be a power of two between 4 and 65536")]
     [InlineData("--steal-tries -1", "stealtries=-1: must be between 0 and 64")]
     [InlineData("--runnext maybe", "runnext=maybe: expected 0 or 1")]
     [InlineData("--sample-period-us 10", "sampleperiodus=10: must be 0 (off) or between 100 and 10000000 (10 s)")]

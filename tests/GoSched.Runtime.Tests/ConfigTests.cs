@@ -31,6 +31,10 @@ public class ConfigTests
     [InlineData("schedtrace=-99999999999999999", "must be at most 3600000")]
     [InlineData("stwperiodms=99999999999999", "must be at most 3600000")]
     [InlineData("globalrunqcheck=2000000", "between 2 and 1048576")]
+    [InlineData("runqsize=1048576", "runqsize=1048576: must be a power of two between 4 and 65536")]
+    [InlineData("gomaxprocs=99999999999999", "gomaxprocs=99999999999999: out of range")]
+    [InlineData("seed=-1", "seed=-1: out of range (a non-negative integer below 2^64)")]
+    [InlineData("seed=x", "seed=x: not a non-negative integer")]
     [InlineData("globalrunqcheck=1", "globalrunqcheck=1: must be between 2 and 1048576 (with 1 the global queue starves the local queues)")]
     public void ParseRejectsBadInputWithAClearMessage(string godebug, string expected)
     {

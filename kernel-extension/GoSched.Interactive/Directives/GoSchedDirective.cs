@@ -36,7 +36,7 @@ internal static class GoSchedDirective
     [
         new("--gomaxprocs", "gomaxprocs", "Number of Ps (GOMAXPROCS), 1 to 256."),
         new("--steal-tries", "stealtries", "Rounds of stealWork before an M gives up (Go: 4; 0 turns stealing off)."),
-        new("--runq-size", "runqsize", "Slots in each P's local run queue: a power of two, at least 4 (Go: 256)."),
+        new("--runq-size", "runqsize", "Slots in each P's local run queue: a power of two, 4 to 65536 (Go: 256)."),
         new("--global-runq-check", "globalrunqcheck", "Take one G from the global queue every this many schedticks, 2 to 1048576 (Go: 61)."),
         new("--runnext", "runnext", "1: newproc and ready use the P's runnext slot (Go); 0: they do not."),
         new("--randomize", "randomizescheduler", "1: Go's race-mode randomizeScheduler (runnext skipped at random, batches shuffled)."),

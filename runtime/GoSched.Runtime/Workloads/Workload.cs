@@ -22,7 +22,10 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     public long Parse(string value)
     {
         long v = Kind == ParamKind.Int
-            ? (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw new WorkloadException($"{Name}={value}: not an integer"))
+            ? (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
+                : throw new WorkloadException(GoConfig.IsInteger(value)
+                    ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)}"
+                    : $"{Name}={value}: not an integer"))
             : ParseDuration(value) ?? throw new WorkloadException(value.TrimStart().StartsWith('-') && ParseDuration(value.TrimStart()[1..]) is { }
                 ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)} (a negative duration)"
                 : $"{Name}={value}: not a duration (Go's form: 750ns, 50us, 2ms, 1.5s, 2m)");
