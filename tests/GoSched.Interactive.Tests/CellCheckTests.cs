@@ -43,6 +43,10 @@ public class CellCheckTests : KernelTestBase
         await SucceedsAsync("int notARecording = 3;");
         Assert.Contains("the variable 'notARecording' holds a Int32, not a Recording", await FailsAsync("#!gosched plot runq --runs notARecording"));
         Assert.Contains("/tmp is a folder", await FailsAsync("#!gosched plot runq --schedtrace /tmp"));
+        // An empty list plotted the last run instead.
+        Assert.Contains("--runs: no run named in ''", await FailsAsync("#!gosched plot runq --runs \"\""));
+        Assert.Contains("--runs: no run named in ' , '", await FailsAsync("#!gosched plot runq --runs \" , \""));
+        Assert.Contains("--schedtrace: no file named in ''", await FailsAsync("#!gosched plot runq --schedtrace \"\""));
     }
 
     [Fact]

@@ -335,7 +335,7 @@ public class MutexWorkloadTests
     public void ShortHoldsRunInNormalModeAndCountEveryLock()
     {
         var r = Run(("locks", "2000"), ("work", "0"));
-        Assert.Equal(4, r.Metrics["goroutines"]); // 0: 2×GOMAXPROCS
+        Assert.Equal(4, r.Metrics["contenders"]); // 0: 2×GOMAXPROCS
         Assert.Equal(8000, r.Metrics["locks"]);
         Assert.True(r.Metrics["ns_per_lock"] > 0);
         Assert.InRange(r.Metrics["parks_per_lock"], 0, 1);

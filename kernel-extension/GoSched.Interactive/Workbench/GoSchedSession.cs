@@ -742,6 +742,11 @@ internal sealed class GoSchedSession
     {
         var runs = new List<NamedRecording>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        // An empty list (`--runs ""`) is a mistake, not a request for the default (the last run).
+        if (command.Runs is { } given && !Split(given).Any())
+            throw new DirectiveException($"--runs: no run named in '{given}': give kept runs or Recording variables, comma-separated (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
+        if (command.Schedtrace is { } files && !Split(files).Any())
+            throw new DirectiveException($"--schedtrace: no file named in '{files}': give schedtrace log paths, comma-separated");
         foreach (string name in Split(command.Runs))
         {
             if (!seen.Add(name))

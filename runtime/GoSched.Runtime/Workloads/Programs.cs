@@ -231,7 +231,7 @@ internal static class MutexContention
         long expected = (long)n * locks;
         if (shared.Counter != expected || shared.Overlaps != 0)
             throw new InvalidOperationException($"mutex: {shared.Counter} increments of {expected}, {shared.Overlaps} times two goroutines held the lock");
-        run.Report("goroutines", n);
+        run.Report("contenders", n); // "goroutines" is the summary's started/finished line
         run.Report("locks", expected);
         run.Report("ns_per_lock", (double)wall / expected);
         run.Report("parks", shared.Mu.Parks);
