@@ -78,8 +78,7 @@ public sealed partial class GoRuntime
         mp.Park.Clear();
         mp.Blocked = false;
         if (_stopping) return false;
-        AcquireP(mp, mp.NextP!);
-        mp.NextP = null;
+        AcquireNextP(mp);
         return true;
     }
 
