@@ -81,8 +81,7 @@ public sealed partial class GoRuntime
         // startlockedm hands over a P only for a runnable locked goroutine.
         if (mp.LockedG is not { } lockedg || lockedg.Status != GStatus.Runnable)
             Throw($"stoplockedm: not runnable (locked goroutine {mp.LockedG?.Goid} in status {mp.LockedG?.Status})");
-        AcquireP(mp, mp.NextP!);
-        mp.NextP = null;
+        AcquireNextP(mp);
         return true;
     }
 

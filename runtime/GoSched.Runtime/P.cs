@@ -110,7 +110,7 @@ internal struct PCounters
     public long StolenGs;       // goroutines taken by those steals
     public long RunNextHits;    // runqget served from runnext
     public long GlobalRunqTakes;// globrunqget calls that returned a G
-    public long Spins;          // times the M holding this P became spinning
+    public long Spins;          // times the M holding this P became spinning (BecomeSpinning, or started spinning by startm)
     public long Parks;          // goroutines parked by this P's M
     public long Preempts;       // goroutines asked to yield by preemption
     public long Syscalls;       // system calls entered by goroutines on this P (entersyscall, entersyscallblock)

@@ -149,8 +149,7 @@ public sealed partial class GoRuntime
             if (mp.NextP != null) { mp.NextP = null; }
             return false;
         }
-        AcquireP(mp, mp.NextP!);
-        mp.NextP = null;
+        AcquireNextP(mp);
         return true;
     }
 
@@ -262,6 +261,20 @@ public sealed partial class GoRuntime
         mp.P = pp;
         pp.M = mp;
         Volatile.Write(ref pp.Status, (int)PStatus.Running);
+    }
+
+    /// <summary>
+    /// Takes the P that startm (or startlockedm) handed over in m.nextp: the
+    /// `acquirep(mp.nextp.ptr()); mp.nextp = 0` of mstart1, stopm and stoplockedm. An M that startm
+    /// made spinning (wakep, handoffp) begins its spinning episode here, new or woken from the idle
+    /// list, so this is where the episode is counted; BecomeSpinning counts the others.
+    /// </summary>
+    private static void AcquireNextP(M mp)
+    {
+        P pp = mp.NextP!;
+        mp.NextP = null;
+        AcquireP(mp, pp);
+        if (mp.Spinning) pp.Counters.Spins++;
     }
 
     /// <summary>Disassociates mp from its P. Mirrors runtime.releasep.</summary>

@@ -35,10 +35,8 @@ public sealed partial class GoRuntime
         M.t_current = mp;
         try
         {
-            P pp = mp.NextP ?? throw new RuntimeInvariantException("mstart: m has no p");
-            mp.NextP = null;
-            AcquireP(mp, pp);
-            if (mp.Spinning) mp.P!.Counters.Spins++;
+            if (mp.NextP == null) throw new RuntimeInvariantException("mstart: m has no p");
+            AcquireNextP(mp);
             Schedule(mp);
         }
         catch (Exception e)

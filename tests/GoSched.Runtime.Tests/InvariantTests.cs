@@ -2,12 +2,10 @@
 // throws RuntimeInvariantException with Go's wording, and does so before it changes anything.
 // The state is built by hand on a runtime that is constructed but not started (no M runs), with
 // the test thread standing in for the M. Methods the runtime keeps private are reached by
-// reflection, by their Go-mirroring names; if one is renamed, the test says which.
+// reflection (Private.cs), by their Go-mirroring names; if one is renamed, the test says which.
 //
 // The last test checks the way out: an invariant broken while a goroutine runs ends the run with
 // that exception as RunResult.Error, which is what the randomised conservation tests look for.
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using GoSched.Internal;
 
 namespace GoSched.Tests;
@@ -30,19 +28,6 @@ public class InvariantTests
         GoRuntime.CasGStatus(g, GStatus.Idle, GStatus.Dead);
         GoRuntime.CasGStatus(g, GStatus.Dead, GStatus.Runnable);
         return g;
-    }
-
-    /// <summary>Calls one of GoRuntime's private methods (instance or static), rethrowing what it throws.</summary>
-    private static object? CallPrivate(GoRuntime rt, string name, params object?[] args)
-    {
-        var m = typeof(GoRuntime).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static)
-            ?? throw new Xunit.Sdk.XunitException($"GoRuntime.{name} not found: the runtime renamed it; update this test");
-        try { return m.Invoke(m.IsStatic ? null : rt, args); }
-        catch (TargetInvocationException e) when (e.InnerException != null)
-        {
-            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-            throw;
-        }
     }
 
     // --- G status ---
@@ -85,7 +70,7 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var g = RunnableG(rt, 3);
-        AssertThrows("gfput: bad status (not Gdead)", () => CallPrivate(rt, "GFPut", rt.AllP[0], g));
+        AssertThrows("gfput: bad status (not Gdead)", () => Private.Call(rt, "GFPut", rt.AllP[0], g));
         Assert.Equal(0, rt.AllP[0].GFreeCount);
         Assert.Null(rt.AllP[0].GFree.Peek(0));
     }
@@ -110,7 +95,7 @@ public class InvariantTests
         var g = new G(rt) { Goid = 1 };
         rt.RunqPut(pp, g, next: false);
         AssertThrows("runqputslow: queue is not full",
-            () => CallPrivate(rt, "RunqPutSlow", pp, new G(rt) { Goid = 2 }, pp.RunqHead, pp.RunqTail));
+            () => Private.Call(rt, "RunqPutSlow", pp, new G(rt) { Goid = 2 }, pp.RunqHead, pp.RunqTail));
         Assert.Equal(0, rt.SchedState.RunqSize); // nothing moved
         Assert.Same(g, rt.RunqGet(pp, out _));
     }
@@ -142,9 +127,9 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var mp = new M(rt, 0, 1);
-        AssertThrows("releasep: invalid p state", () => CallPrivate(rt, "ReleaseP", mp)); // no P at all
+        AssertThrows("releasep: invalid p state", () => Private.Call(rt, "ReleaseP", mp)); // no P at all
         mp.P = rt.AllP[0]; // wired one way only, and the P is idle
-        AssertThrows("releasep: invalid p state", () => CallPrivate(rt, "ReleaseP", mp));
+        AssertThrows("releasep: invalid p state", () => Private.Call(rt, "ReleaseP", mp));
     }
 
     [Fact]
@@ -153,14 +138,14 @@ public class InvariantTests
         using var rt = NewRuntime();
         var m0 = new M(rt, 0, 1);
         var m1 = new M(rt, 1, 2);
-        CallPrivate(rt, "AcquireP", m0, rt.AllP[0]);
+        Private.Call(rt, "AcquireP", m0, rt.AllP[0]);
         Assert.Equal((int)PStatus.Running, rt.AllP[0].Status);
 
-        AssertThrows("wirep: already in go", () => CallPrivate(rt, "AcquireP", m0, rt.AllP[1]));
-        AssertThrows("wirep: invalid p state", () => CallPrivate(rt, "AcquireP", m1, rt.AllP[0]));
+        AssertThrows("wirep: already in go", () => Private.Call(rt, "AcquireP", m0, rt.AllP[1]));
+        AssertThrows("wirep: invalid p state", () => Private.Call(rt, "AcquireP", m1, rt.AllP[0]));
         Assert.Same(m0, rt.AllP[0].M);
         Assert.Null(m1.P);
-        Assert.Same(rt.AllP[0], CallPrivate(rt, "ReleaseP", m0)); // the legal way back
+        Assert.Same(rt.AllP[0], Private.Call(rt, "ReleaseP", m0)); // the legal way back
     }
 
     /// <summary>
@@ -174,11 +159,11 @@ public class InvariantTests
         using var rt = NewRuntime();
         rt.Start();
         P pp;
-        using (rt.SchedState.Lock.EnterScope()) pp = (P)CallPrivate(rt, "PIdleGet")!;
+        using (rt.SchedState.Lock.EnterScope()) pp = (P)Private.Call(rt, "PIdleGet")!;
         Assert.Equal(1, rt.SchedState.NPIdle); // pp is the only P not idle
         Assert.NotEqual(0, Interlocked.Read(ref rt.SchedState.LastPoll)); // and nobody is in the poller
         Assert.Equal(0, Interlocked.Read(ref rt.SchedState.MNext));
-        CallPrivate(rt, "HandoffP", pp);
+        Private.Call(rt, "HandoffP", pp);
         Assert.Equal(1, Interlocked.Read(ref rt.SchedState.MNext)); // an M was started for it
     }
 
@@ -189,7 +174,7 @@ public class InvariantTests
         P pp = rt.AllP[0];
         rt.RunqPut(pp, new G(rt), next: true);
         using (rt.SchedState.Lock.EnterScope())
-            AssertThrows("pidleput: P has non-empty run queue", () => CallPrivate(rt, "PIdlePut", pp));
+            AssertThrows("pidleput: P has non-empty run queue", () => Private.Call(rt, "PIdlePut", pp));
         Assert.Equal(0, rt.SchedState.NPIdle);
     }
 
@@ -198,9 +183,9 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var mp = new M(rt, 0, 1);
-        AssertThrows("resetspinning: not a spinning m", () => CallPrivate(rt, "ResetSpinning", mp));
+        AssertThrows("resetspinning: not a spinning m", () => Private.Call(rt, "ResetSpinning", mp));
         mp.Spinning = true; // but never counted in nmspinning
-        AssertThrows("findrunnable: negative nmspinning", () => CallPrivate(rt, "ResetSpinning", mp));
+        AssertThrows("findrunnable: negative nmspinning", () => Private.Call(rt, "ResetSpinning", mp));
     }
 
     [Fact]
@@ -208,10 +193,10 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var mp = new M(rt, 0, 1) { P = rt.AllP[0] };
-        AssertThrows("stopm holding p", () => CallPrivate(rt, "StopM", mp));
+        AssertThrows("stopm holding p", () => Private.Call(rt, "StopM", mp));
         mp.P = null;
         mp.Spinning = true;
-        AssertThrows("stopm spinning", () => CallPrivate(rt, "StopM", mp));
+        AssertThrows("stopm spinning", () => Private.Call(rt, "StopM", mp));
         Assert.Equal(0, rt.SchedState.NmIdle); // never parked
     }
 
@@ -219,7 +204,7 @@ public class InvariantTests
     public void StartmSpinningWithoutAPThrows()
     {
         using var rt = NewRuntime();
-        AssertThrows("startm: P required for spinning=true", () => CallPrivate(rt, "StartM", null, true));
+        AssertThrows("startm: P required for spinning=true", () => Private.Call(rt, "StartM", null, true));
         Assert.Equal(0, Interlocked.Read(ref rt.SchedState.MNext)); // no M created
         Assert.False(rt.SchedState.Lock.IsHeld);
     }
@@ -229,10 +214,10 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var mp = new M(rt, 0, 1);
-        CallPrivate(rt, "AcquireP", mp, rt.AllP[0]);
+        Private.Call(rt, "AcquireP", mp, rt.AllP[0]);
         rt.RunqPut(rt.AllP[0], new G(rt), next: false);
         mp.Spinning = true;
-        AssertThrows("schedule: spinning with local work", () => CallPrivate(rt, "Schedule", mp));
+        AssertThrows("schedule: spinning with local work", () => Private.Call(rt, "Schedule", mp));
     }
 
     // --- checkdead ---
@@ -243,7 +228,7 @@ public class InvariantTests
         using var rt = NewRuntime();
         rt.SchedState.NmIdle = 1; // MNext is 0: an idle M that was never created
         using (rt.SchedState.Lock.EnterScope())
-            AssertThrows("checkdead: inconsistent counts", () => CallPrivate(rt, "CheckDead"));
+            AssertThrows("checkdead: inconsistent counts", () => Private.Call(rt, "CheckDead"));
     }
 
     [Fact]
@@ -251,9 +236,9 @@ public class InvariantTests
     {
         using var rt = NewRuntime();
         var g = RunnableG(rt, 5);
-        CallPrivate(rt, "AllGAdd", g);
+        Private.Call(rt, "AllGAdd", g);
         using (rt.SchedState.Lock.EnterScope())
-            AssertThrows("checkdead: runnable g (goroutine 5 in status Runnable)", () => CallPrivate(rt, "CheckDead"));
+            AssertThrows("checkdead: runnable g (goroutine 5 in status Runnable)", () => Private.Call(rt, "CheckDead"));
     }
 
     // --- notes and timers ---

@@ -495,6 +495,55 @@ public class PreemptionTests
             stop.Close();
         }
     }
+
+    /// <summary>
+    /// findRunnable's fairness check: once every globalrunqcheck schedticks (Go: 61) it takes a
+    /// goroutine from the global queue before looking at the local one. At GOMAXPROCS=1 a chain of
+    /// goroutines, each spawning its successor and exiting, keeps the local queue from ever being
+    /// empty; with runnext off each successor goes to the ring and starts a new schedtick. (With
+    /// runnext on, the chain would inherit one time slice, schedtick would stand still, and only
+    /// sysmon's preemption after forcePreemptNs would let the global queue in: a matter of time,
+    /// which the test above covers.) Main yields with Gosched, which puts it on the global queue;
+    /// the check is its only way back. Its waits are counted in chain goroutines run, that is in
+    /// schedticks, not in time: the first depends on the ticks before it, and every later one is
+    /// exactly interval - 1 (main's own run is the interval's last tick). Without the check main
+    /// would wait for the whole chain.
+    /// </summary>
+    [Theory]
+    [InlineData(61)]
+    [InlineData(1000)]
+    public void TheGlobalQueueGetsAGoroutineEveryGlobalRunqCheckSchedticks(int interval)
+    {
+        const int rounds = 20, chainLength = 100_000;
+        var waits = new List<long>();
+        long chainRan = 0;
+        bool stop = false;
+        using var rt = new GoRuntime(GoConfig.Parse($"gomaxprocs=1,runnext=0,globalrunqcheck={interval},sampleperiodus=0"));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(120)).EnsureSuccess();
+
+        Assert.Equal(rounds, waits.Count);
+        Assert.All(waits, w => Assert.InRange(w, 0, interval - 1));
+        Assert.All(waits.Skip(1), w => Assert.Equal(interval - 1, w));
+
+        async GoTask Main()
+        {
+            Chain();
+            for (int i = 0; i < rounds; i++)
+            {
+                long before = chainRan;
+                await Go.Gosched();
+                waits.Add(chainRan - before);
+            }
+            stop = true;
+        }
+
+#pragma warning disable CS1998
+        async GoTask Chain()
+        {
+            if (stop || ++chainRan == chainLength) return;
+            Chain();
+        }
+    }
 }
 
 public class SyscallTests
