@@ -205,7 +205,7 @@ public sealed partial class GoRuntime
                     {
                         gp = GlobRunqGet(pp2, 0);
                         if (gp == null) Throw("global runq empty with non-zero runqsize");
-                        AcquireP(mp, pp2);
+                        AcquireIdleP(mp, pp2);
                         mp.BecomeSpinning(_sched);
                         return gp;
                     }
@@ -215,7 +215,7 @@ public sealed partial class GoRuntime
             P? pp3 = CheckRunqsNoP(allpSnapshot, idlepMaskSnapshot);
             if (pp3 != null)
             {
-                AcquireP(mp, pp3);
+                AcquireIdleP(mp, pp3);
                 mp.BecomeSpinning(_sched);
                 goto top;
             }
@@ -254,7 +254,7 @@ public sealed partial class GoRuntime
             }
             else
             {
-                AcquireP(mp, pp4);
+                AcquireIdleP(mp, pp4);
                 gp = TakeFirstInjectRest(ref list);
                 if (gp != null) return gp;
                 if (wasSpinning) mp.BecomeSpinning(_sched);
@@ -268,6 +268,19 @@ public sealed partial class GoRuntime
         }
         if (!StopM(mp)) return null;
         goto top;
+    }
+
+    /// <summary>
+    /// findRunnable's acquirep of a P it has just taken from the idle list itself (no startm).
+    /// Differs from Go in the wake-up, as StartM's does (Sysmon.cs): if every P was idle, sysmon may
+    /// be in its deep sleep, and nothing else would wake it while this P runs goroutines, which
+    /// then go unpreempted and a poll-less network unwatched for up to a minute (in Go, until a
+    /// system call or a timer wakes it). The wake-up keeps sysmon's backed-off delay.
+    /// </summary>
+    private void AcquireIdleP(M mp, P pp)
+    {
+        AcquireP(mp, pp);
+        SysmonWake(resetBackoff: false);
     }
 
     /// <summary>

@@ -432,6 +432,10 @@ public class NetpollTests
         var run = rt.RunAsync(() => Main(), TimeSpan.FromSeconds(60));
 
         Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref addr) != null || run.IsCompleted, TimeSpan.FromSeconds(20)), "no listener");
+        // Connect once main is parked in Accept: with every P idle and no timer, sysmon is in its
+        // deep sleep, and the M blocked in the poller takes the P itself when the connection comes
+        // (no startm). That must wake sysmon too, or nothing preempts the burners nor polls.
+        Thread.Sleep(100);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(IPEndPoint.Parse(Volatile.Read(ref addr)!));
         Assert.True(SpinWait.SpinUntil(() => (Volatile.Read(ref readerParking) == 1 && Volatile.Read(ref burning) == 2) || run.IsCompleted, TimeSpan.FromSeconds(20)), "reader and burners did not start");

@@ -768,13 +768,17 @@ public class LockOSThreadTests
 
         async GoTask Main()
         {
+            // One after the other: an M whose goroutine unlocked may run the other next, and be
+            // taken when that one exits locked.
             var exited = new WaitGroup();
-            exited.Add(2);
+            exited.Add(1);
             ExitLocked(exited);
-            ExitUnlocked(exited);
             await exited.Wait();
             // The locked goroutine's M hands its P off and ends; wait for that without blocking a P.
             for (int i = 0; i < 2000 && lockedThread!.IsAlive; i++) await Go.Sleep(TimeSpan.FromMilliseconds(5));
+            exited.Add(1);
+            ExitUnlocked(exited);
+            await exited.Wait();
             var later = new WaitGroup();
             later.Add(200);
             for (int i = 0; i < 200; i++) Later(later);
