@@ -344,6 +344,12 @@ internal sealed unsafe class NetPoller : IDisposable
     /// <summary>True once the epoll instance exists. Mirrors runtime.netpollinited.</summary>
     public bool Inited => _inited;
 
+    /// <summary>Creates the poller unless it exists. Mirrors runtime.netpollGenericInit.</summary>
+    public void EnsureInit()
+    {
+        if (!_inited) Init();
+    }
+
     /// <summary>Creates the epoll instance and the break eventfd, once. Mirrors runtime.netpollGenericInit + netpollinit.</summary>
     private void Init()
     {
@@ -405,7 +411,7 @@ internal sealed unsafe class NetPoller : IDisposable
         if (!_inited)
         {
             if (delay == 0) return toRun; // nothing registered yet
-            Init(); // timers rely on the poller, as in Go (doaddtimer initialises it)
+            Init(); // a blocking poll with no timer added and no descriptor open: a sleep on the poller
         }
         Interlocked.Increment(ref _polls);
         if (delay != 0) Interlocked.Increment(ref _blockingPolls);
@@ -532,7 +538,7 @@ internal sealed unsafe class NetPoller : IDisposable
     {
         pdOut = null;
         if (!Sys.Supported) return Sys.ENOSYS;
-        if (!_inited) Init();
+        EnsureInit();
         PollDesc pd;
         lock (_cacheLock)
         {

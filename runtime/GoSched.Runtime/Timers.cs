@@ -92,6 +92,9 @@ public sealed partial class GoRuntime
     /// <summary>Adds t to pp's heap. TimersLock must be held. Mirrors runtime.doaddtimer.</summary>
     private void DoAddTimer(P pp, RTimer t)
     {
+        // Timers rely on the network poller, so make sure the poller has started (netpollGenericInit):
+        // made at the first blocking poll instead, its setup was part of the first timer's lateness.
+        if (!_poller.Inited) _poller.EnsureInit();
         if (t.PP != null) Throw("doaddtimer: P already set in timer");
         t.PP = pp;
         int i = pp.TimersLen;
