@@ -127,6 +127,7 @@ public class LifecycleTests
         int sum = 0;
         for (int k = 0; k < 8; k++) sum += await results.Recv();
         await wg.Wait();
+        await Go.Sleep(TimeSpan.FromMicroseconds(100)); // a timer: the runtime's poller (epoll, eventfd) opens
         report(sum);
     }
 
@@ -144,6 +145,7 @@ public class LifecycleTests
         for (int i = 0; i < warmup; i++) Cycle(i);
         long heapBefore = Heap();
         int threadsBefore = ProcessThreads.Count();
+        int fdsBefore = OpenFds();
 
         var ids = new List<int>();
         for (int i = 0; i < cycles; i++) ids.Add(Cycle(i));
@@ -157,11 +159,17 @@ public class LifecycleTests
         Assert.True(ProcessThreads.Eventually(() => ProcessThreads.Count() <= threadsBefore + threadSlack),
             $"{ProcessThreads.Count()} threads after {cycles} cycles, {threadsBefore} before");
 
+        // Each runtime's poller (an epoll and an eventfd) is closed with it.
+        Assert.True(ProcessThreads.Eventually(() => OpenFds() <= fdsBefore + threadSlack),
+            $"{OpenFds()} descriptors open after {cycles} cycles, {fdsBefore} before");
+
         // A runtime kept alive holds its Ps, Ms, Gs, channels and recording: tens of KiB, so 200
         // of them would be megabytes. Measured here: 20-30 KiB of growth in all (the heap's noise).
         long heapAfter = Heap();
         Assert.True(heapAfter - heapBefore < 512 << 10,
             $"managed heap grew by {(heapAfter - heapBefore) / 1024} KiB over {cycles} cycles ({heapBefore / 1024} -> {heapAfter / 1024} KiB)");
+
+        static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 
         static long Heap()
         {
