@@ -112,3 +112,50 @@ public class TimerLockTests
         }
     }
 }
+
+/// <summary>
+/// checkTimers' early return (nothing due yet) mirrors its decision to call clearDeletedTimers:
+/// it goes on to take the P's timers lock only when the 1/4 rule would clear something there.
+/// </summary>
+public class CheckTimersEarlyReturnTests
+{
+    /// <summary>
+    /// A heap whose first timer is not due, with three of its four timers stopped (more than a
+    /// quarter), checked by its own P while another thread holds its timers lock: with the rule
+    /// on, checkTimers waits for the lock and clears the three; with it off (timerclear=0),
+    /// nothing would be cleared, so it returns at once, the next timer's time as pollUntil, and
+    /// leaves the heap as it was. (It used to test the 1/4 condition alone, and waited for the
+    /// lock with the rule off.)
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CheckTimersTakesTheLockForDeletedTimersOnlyWhenTheRuleWouldClearThem(bool clear)
+    {
+        using var h = new StandaloneTimers(clear ? "" : "timerclear=0");
+        var ts = Enumerable.Range(0, 4).Select(i => h.Add(1000 + i, i)).ToArray();
+        for (int i = 1; i < 4; i++) Assert.True(h.Rt.DelTimer(ts[i]));
+        long pollUntil = -1;
+        var check = new Thread(() => h.Rt.CheckTimers(h.M, h.P, 500, out pollUntil, out _)) { IsBackground = true };
+        h.P.TimersLock.Enter();
+        try
+        {
+            check.Start();
+            if (clear)
+            {
+                Assert.False(check.Join(200), "checkTimers went ahead without the lock it needs to clear deleted timers");
+            }
+            else
+            {
+                Assert.True(check.Join(TimeSpan.FromSeconds(10)), "with the 1/4 rule off, checkTimers waited for the lock although it would clear nothing");
+                Assert.Equal(1000, pollUntil);
+            }
+        }
+        finally { h.P.TimersLock.Exit(); }
+        Assert.True(check.Join(TimeSpan.FromSeconds(10)));
+        Assert.Equal(clear ? 1 : 4, h.P.TimersLen);
+        Assert.Equal(clear ? 0 : 3, h.P.DeletedTimers);
+        Assert.Equal(clear ? 3 : 0, h.P.ClearedDeletedTimers);
+        Assert.Empty(h.Fired);
+    }
+}
