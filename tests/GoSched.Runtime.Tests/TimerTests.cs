@@ -534,4 +534,31 @@ public class TimerWorkloadTests
         Assert.True(wokeP50 >= 0.99 * r.Recording.TimerLatenessMs(50), $"woke p50 {wokeP50} ms below the timers' {r.Recording.TimerLatenessMs(50)} ms");
         Assert.True(wokeP99 >= 0.99 * r.Recording.TimerLatenessMs(99), $"woke p99 {wokeP99} ms below the timers' {r.Recording.TimerLatenessMs(99)} ms");
     }
+
+    /// <summary>
+    /// timer-churn renews its timeouts both ways, Stop + NewTimer and Stop + Reset, and every timer
+    /// it armed and did not stop fires exactly once: the recording's firings are what its own
+    /// counts say (NewTimer and Reset calls, less the Stops that returned true, plus its sleeps),
+    /// with the 1/4 rule on and off. With the rule on, deleted timers are cleared; with it off, none
+    /// are, and the heaps grow several times larger (the figures 02-timers shows).
+    /// </summary>
+    [Fact]
+    public void TimerChurnFiresEveryTimerNotStoppedOnceAndGrowsTheHeapsWithoutTheQuarterRule()
+    {
+        var churn = GoSched.Workloads.WorkloadCatalog.Get("timer-churn");
+        var heapMax = new Dictionary<bool, int>();
+        foreach (bool clear in new[] { true, false })
+        {
+            var r = churn.Run(GoConfig.Parse($"gomaxprocs=2,sampleperiodus=200,timerclear={(clear ? 1 : 0)}"),
+                new Dictionary<string, string>(), TimeSpan.FromSeconds(60));
+            Assert.True(r.Error == null, $"timerclear={clear}: {r.Error}");
+            Assert.Equal(100 * 20 * (1 + 50), r.Metrics["timers_created"]);
+            Assert.Equal(100 * 20 * 50, r.Metrics["timers_reset"]);
+            Assert.Equal(r.Metrics["timer_firings_expected"], r.Recording.TimerLateness!.TotalCount);
+            if (clear) Assert.True(r.Recording.ClearedDeletedTimers > 0, "the 1/4 rule cleared no deleted timer");
+            else Assert.Equal(0, r.Recording.ClearedDeletedTimers);
+            heapMax[clear] = r.Recording.Samples.Max(s => s.TimersLen!.Max());
+        }
+        Assert.True(heapMax[false] > 3 * heapMax[true], $"largest heap {heapMax[false]} without the 1/4 rule, {heapMax[true]} with it");
+    }
 }
