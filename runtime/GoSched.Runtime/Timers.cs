@@ -538,9 +538,12 @@ public sealed partial class GoRuntime
         if (now == 0) now = Clock.Nanotime();
         if (now < next)
         {
-            // Next timer is not ready to run, but keep going if we would clear deleted timers
-            // (only on our own P: clearing needs the heap, and this is cheap to defer).
-            if (pp != mp.P || Volatile.Read(ref pp.DeletedTimers) <= Volatile.Read(ref pp.NumTimers) / _config.TimerClearDeletedRatio)
+            // Next timer is not ready to run, but keep going if we would clear deleted timers:
+            // the condition below where we decide whether to call clearDeletedTimers (only on our
+            // own P, and only with the 1/4 rule on; with the timerclear knob off, nothing would
+            // be cleared, and the lock would be taken for nothing).
+            if (pp != mp.P || !_config.TimerClearDeleted ||
+                Volatile.Read(ref pp.DeletedTimers) <= Volatile.Read(ref pp.NumTimers) / _config.TimerClearDeletedRatio)
             {
                 pollUntil = next;
                 return now;

@@ -122,6 +122,151 @@ public class TimerTests
         }
     }
 
+    /// <summary>A receive from c bounded by 10 s (far beyond any period used here): the value, or null if none came.</summary>
+    private static async GoFrame<long?> RecvWithin10s(Chan<long> c)
+    {
+        var sel = Go.Select();
+        var rc = sel.Recv(c);
+        sel.Recv(Go.After(TimeSpan.FromSeconds(10)));
+        return await sel == rc.Index ? rc.Value : null;
+    }
+
+    /// <summary>
+    /// Ticker.Reset (time/tick.go) changes the period: a ticker of an hour reset to 2 ms ticks five
+    /// times within the test's 10 s bounds (at the old period it would not tick once), and no
+    /// tick comes before the new period's boundaries counted from the Reset; one of 1 ms reset to
+    /// an hour stops ticking (past the tick buffered or in flight at the Reset, none in 100 ms).
+    /// </summary>
+    [Fact]
+    public void TickerResetChangesThePeriod()
+    {
+        const int ticks = 5;
+        const long newPeriod = 2_000_000;
+        var after = new List<long>();
+        long resetAt = 0;
+        int lateTicks = -1;
+        bool missed = false;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.False(missed, $"a ticker reset from an hour to 2 ms gave {after.Count} of {ticks} ticks in 10 s each");
+        // Sorted: ticks may arrive out of order (see TickerTicksPeriodicallyAndStops).
+        var sorted = after.Order().ToList();
+        for (int k = 0; k < ticks; k++)
+            Assert.True(sorted[k] - resetAt >= (k + 1) * newPeriod, $"tick {k} after Reset at {sorted[k] - resetAt} ns, before boundary {(k + 1) * newPeriod}");
+        Assert.Equal(0, lateTicks);
+
+        async GoTask Main()
+        {
+            // Faster: from an hour to 2 ms.
+            var slow = Go.NewTicker(TimeSpan.FromHours(1));
+            resetAt = Go.Nanotime();
+            slow.Reset(TimeSpan.FromTicks(newPeriod / 100));
+            for (int k = 0; k < ticks && !missed; k++)
+            {
+                if (await RecvWithin10s(slow.C) is long v) after.Add(v);
+                else missed = true;
+            }
+            slow.Stop();
+
+            // Slower: from 1 ms to an hour.
+            var fast = Go.NewTicker(TimeSpan.FromMilliseconds(1));
+            if (await RecvWithin10s(fast.C) == null) throw new TimeoutException("a 1 ms ticker did not tick in 10 s");
+            fast.Reset(TimeSpan.FromHours(1));
+            // A tick that fired before the Reset may still be buffered, or in flight (sendTime runs
+            // with the heap unlocked): let it land, take it, then count what comes at the new period.
+            await Go.Sleep(TimeSpan.FromMilliseconds(100));
+            if (fast.C.Count > 0) await fast.C.Recv();
+            await Go.Sleep(TimeSpan.FromMilliseconds(100));
+            lateTicks = fast.C.Count;
+            fast.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Reset of a stopped ticker restarts it, as Go 1.19's (*Ticker).Reset does (it panics only
+    /// for a ticker not made by NewTicker, whose r.f is nil, which GoTicker cannot be: Reset is
+    /// modtimer on the stopped timer): stopped and reset at once (its timer still on the heap,
+    /// deleted: revived in place), and stopped until its P removed it (re-added to the current P),
+    /// the ticker ticks periodically again at the new period.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TickerResetRestartsAStoppedTicker(bool waitUntilRemoved)
+    {
+        const int ticks = 3;
+        const long period = 2_000_000;
+        TimerStatus atReset = TimerStatus.NoStatus;
+        var after = new List<long>();
+        long resetAt = 0;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(waitUntilRemoved ? TimerStatus.Removed : TimerStatus.Deleted, atReset);
+        Assert.Equal(ticks, after.Count);
+        var sorted = after.Order().ToList();
+        for (int k = 0; k < ticks; k++)
+            Assert.True(sorted[k] - resetAt >= (k + 1) * period, $"tick {k} after Reset at {sorted[k] - resetAt} ns, before boundary {(k + 1) * period}");
+
+        async GoTask Main()
+        {
+            var t = Go.NewTicker(TimeSpan.FromSeconds(10));
+            t.Stop();
+            // A deleted timer leaves its heap when its P next looks at it (at the latest when it
+            // would have been due): here through the 1/4 rule, its P having no other timer.
+            for (int i = 0; waitUntilRemoved && t.R.State != TimerStatus.Removed && i < 5000; i++)
+                await Go.Sleep(TimeSpan.FromMilliseconds(1));
+            atReset = t.R.State;
+            resetAt = Go.Nanotime();
+            t.Reset(TimeSpan.FromTicks(period / 100));
+            for (int k = 0; k < ticks; k++)
+            {
+                if (await RecvWithin10s(t.C) is long v) after.Add(v);
+                else break;
+            }
+            t.Stop();
+        }
+    }
+
+    /// <summary>
+    /// A non-positive period is Go's panic "non-positive interval for Ticker.Reset" (here an
+    /// ArgumentOutOfRangeException with that message), raised before modtimer: a running ticker
+    /// keeps its period and ticks on, and a stopped one stays stopped.
+    /// </summary>
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1_000_000L)]
+    public void TickerResetWithANonPositivePeriodThrowsAndLeavesTheTickerAsItWas(long ns)
+    {
+        var errors = new List<Exception>();
+        long periodAfter = 0;
+        TimerStatus stoppedAfter = TimerStatus.NoStatus;
+        bool ticked = false;
+        using var rt = new GoRuntime(Cfg(2));
+        rt.Run(() => Main(), TimeSpan.FromSeconds(60)).EnsureSuccess();
+        Assert.Equal(2, errors.Count);
+        Assert.All(errors, e => Assert.Contains("non-positive interval for Ticker.Reset", Assert.IsType<ArgumentOutOfRangeException>(e).Message));
+        Assert.Equal(2_000_000, periodAfter);
+        Assert.True(ticked, "the running ticker stopped ticking after the refused Reset");
+        Assert.Equal(TimerStatus.Deleted, stoppedAfter);
+
+        async GoTask Main()
+        {
+            var d = TimeSpan.FromTicks(ns / 100);
+            var running = Go.NewTicker(TimeSpan.FromMilliseconds(2));
+            try { running.Reset(d); }
+            catch (Exception e) { errors.Add(e); }
+            periodAfter = running.R.Period;
+            ticked = await RecvWithin10s(running.C) != null && await RecvWithin10s(running.C) != null;
+            running.Stop();
+
+            var stopped = Go.NewTicker(TimeSpan.FromSeconds(10));
+            stopped.Stop();
+            try { stopped.Reset(d); }
+            catch (Exception e) { errors.Add(e); }
+            stoppedAfter = stopped.R.State;
+        }
+    }
+
     /// <summary>
     /// Durations beyond Go's (about 292 years) saturate instead of wrapping: TimeSpan.MaxValue's
     /// Ticks * 100 overflowed to a negative duration, so such a timer, After or Sleep fired at once.
@@ -388,5 +533,32 @@ public class TimerWorkloadTests
         // 3 significant digits in both histograms: allow their rounding.
         Assert.True(wokeP50 >= 0.99 * r.Recording.TimerLatenessMs(50), $"woke p50 {wokeP50} ms below the timers' {r.Recording.TimerLatenessMs(50)} ms");
         Assert.True(wokeP99 >= 0.99 * r.Recording.TimerLatenessMs(99), $"woke p99 {wokeP99} ms below the timers' {r.Recording.TimerLatenessMs(99)} ms");
+    }
+
+    /// <summary>
+    /// timer-churn renews its timeouts both ways, Stop + NewTimer and Stop + Reset, and every timer
+    /// it armed and did not stop fires exactly once: the recording's firings are what its own
+    /// counts say (NewTimer and Reset calls, less the Stops that returned true, plus its sleeps),
+    /// with the 1/4 rule on and off. With the rule on, deleted timers are cleared; with it off, none
+    /// are, and the heaps grow several times larger (the figures 02-timers shows).
+    /// </summary>
+    [Fact]
+    public void TimerChurnFiresEveryTimerNotStoppedOnceAndGrowsTheHeapsWithoutTheQuarterRule()
+    {
+        var churn = GoSched.Workloads.WorkloadCatalog.Get("timer-churn");
+        var heapMax = new Dictionary<bool, int>();
+        foreach (bool clear in new[] { true, false })
+        {
+            var r = churn.Run(GoConfig.Parse($"gomaxprocs=2,sampleperiodus=200,timerclear={(clear ? 1 : 0)}"),
+                new Dictionary<string, string>(), TimeSpan.FromSeconds(60));
+            Assert.True(r.Error == null, $"timerclear={clear}: {r.Error}");
+            Assert.Equal(100 * 20 * (1 + 50), r.Metrics["timers_created"]);
+            Assert.Equal(100 * 20 * 50, r.Metrics["timers_reset"]);
+            Assert.Equal(r.Metrics["timer_firings_expected"], r.Recording.TimerLateness!.TotalCount);
+            if (clear) Assert.True(r.Recording.ClearedDeletedTimers > 0, "the 1/4 rule cleared no deleted timer");
+            else Assert.Equal(0, r.Recording.ClearedDeletedTimers);
+            heapMax[clear] = r.Recording.Samples.Max(s => s.TimersLen!.Max());
+        }
+        Assert.True(heapMax[false] > 3 * heapMax[true], $"largest heap {heapMax[false]} without the 1/4 rule, {heapMax[true]} with it");
     }
 }

@@ -128,37 +128,75 @@ internal static class TimerChurn
         {
             new("goroutines", ParamKind.Int, "100", "churning goroutines", 1, 1_000_000),
             new("rounds", ParamKind.Int, "20", "timers each goroutine lets fire", 1, 1_000_000),
-            new("resets", ParamKind.Int, "100", "Stop+NewTimer (new heap entries, old ones deleted) per round", 0, 1_000_000),
+            new("resets", ParamKind.Int, "100", "renewals per round, in turn Stop+NewTimer (old entry left deleted) and Stop+Reset (entry moved later, or earlier)", 0, 1_000_000),
             new("timeout", ParamKind.Duration, "20ms", "the timeout each timer is set to", 1_000, 100_000_000_000),
             new("pause", ParamKind.Duration, "20us", "sleep between resets", 0, 1_000_000_000),
         },
         Main);
+
+    /// <summary>What the churners did, summed: every timer armed and not stopped fires exactly once.</summary>
+    private sealed class Counts
+    {
+        public long Created, Reset, Stopped, Sleeps;
+    }
 
     private static async GoTask Main(WorkloadArgs a, WorkloadRun run)
     {
         int n = a.Int("goroutines");
         var wg = new WaitGroup();
         wg.Add(n);
-        for (int i = 0; i < n; i++) Churner(a.Int("rounds"), a.Int("resets"), a["timeout"], a["pause"], wg);
+        var c = new Counts();
+        for (int i = 0; i < n; i++) Churner(a.Int("rounds"), a.Int("resets"), a["timeout"], a["pause"], c, wg);
         await wg.Wait();
-        run.Report("timers_created", (double)n * a.Int("rounds") * (a.Int("resets") + 1));
+        run.Report("timers_created", c.Created);
+        run.Report("timers_reset", c.Reset);
+        run.Report("timers_stopped", c.Stopped);
+        // Every timer firing of the run (the recording's count), by conservation: each NewTimer
+        // and each Reset arms a timer once, each Stop that returned true disarmed one, and the
+        // churners' own sleeps are timers too.
+        run.Report("timer_firings_expected", c.Created + c.Reset - c.Stopped + c.Sleeps);
     }
 
-    private static async GoTask Churner(int rounds, int resets, long timeout, long pause, WaitGroup wg)
+    private static async GoTask Churner(int rounds, int resets, long timeout, long pause, Counts c, WaitGroup wg)
     {
         var d = TimeSpan.FromTicks(timeout / 100);
+        var half = TimeSpan.FromTicks(timeout / 200);
+        long created = 0, reset = 0, stopped = 0, sleeps = 0;
         for (int r = 0; r < rounds; r++)
         {
-            // A request with a timeout that is renewed on every bit of progress: Go programs do
-            // this with Stop + a new timer (or Reset); each Stop leaves a deleted entry on a heap.
+            // A request with a timeout that is renewed on every bit of progress. Go programs do it
+            // in two ways, taken in turn here. Stop + a new timer leaves the old entry on its heap,
+            // deleted (deltimer), until its P removes it: what the 1/4 rule clears. Stop, drain and
+            // Reset (time.Timer.Reset's documented use) moves the same entry (modtimer: the deleted
+            // timer revived as ModifiedLater, or ModifiedEarlier when renewed for half the
+            // timeout), which its P re-positions later (cleantimers, adjusttimers).
             var t = Go.NewTimer(d);
+            created++;
             for (int k = 0; k < resets; k++)
             {
-                if (pause > 0) await Go.SleepNs(pause);
-                t.Stop();
-                t = Go.NewTimer(d);
+                if (pause > 0) { await Go.SleepNs(pause); sleeps++; }
+                bool wasActive = t.Stop();
+                if (wasActive) stopped++;
+                if (k % 2 == 0)
+                {
+                    t = Go.NewTimer(d); // a missed Stop's value stays in the abandoned channel
+                    created++;
+                }
+                else
+                {
+                    if (!wasActive) await t.C!.Recv(); // it fired: drain its value before Reset
+                    t.Reset(k % 4 == 1 ? half : d);
+                    reset++;
+                }
             }
             await t.C!.Recv();
+        }
+        lock (c)
+        {
+            c.Created += created;
+            c.Reset += reset;
+            c.Stopped += stopped;
+            c.Sleeps += sleeps;
         }
         wg.Done();
     }
