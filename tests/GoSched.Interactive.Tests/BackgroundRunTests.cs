@@ -20,6 +20,11 @@ public class BackgroundRunTests : KernelTestBase
         var config = await SucceedsAsync("#!gosched config --gomaxprocs 3");
         Assert.Contains("GOMAXPROCS of the background run `bg` (fanout): 2 → 3", Displayed(config, Markdown)[0]);
         Assert.Equal([3], Backend.GomaxprocsChanges);
+        // Other knobs go to the next run only, and the cell says so (the table alone showed them as set).
+        var later = await SucceedsAsync("#!gosched config --steal-tries 0 --runnext 0");
+        Assert.Contains("`stealtries=0`, `runnext=0` apply to the next run: the background run `bg` (fanout) keeps the knobs it started with", Displayed(later, Markdown)[0]);
+        Assert.Equal([3], Backend.GomaxprocsChanges);
+        await SucceedsAsync("#!gosched config --steal-tries 4 --runnext 1");
 
         // It cannot be plotted yet (one error, no notice beside it), and a plot of other runs says it is left out.
         var named = await SubmitAsync("#!gosched plot runq --runs bg");

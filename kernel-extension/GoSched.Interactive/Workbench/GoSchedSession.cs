@@ -266,9 +266,17 @@ internal sealed class GoSchedSession
     private async Task ConfigAsync(GoSchedConfig command, KernelInvocationContext context)
     {
         await CollectBackgroundAsync(context, wait: false);
+        var before = Config;
         int gomaxprocs = Config.Gomaxprocs;
         Config = ApplyConfig(Config, command);
         await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
+        if (_background is { } running)
+        {
+            // Only GOMAXPROCS reaches a running workload (runtime.GOMAXPROCS); say so for the rest.
+            var later = GoConfig.KnobNames.Where(k => k != "gomaxprocs" && Config.ValueOf(k) != before.ValueOf(k)).Select(k => $"`{k}={Config.ValueOf(k)}`").ToList();
+            if (later.Count > 0)
+                context.DisplayAs($"{string.Join(", ", later)} {(later.Count == 1 ? "applies" : "apply")} to the next run: the background run `{running.Name}` ({running.Workload}) keeps the knobs it started with (only GOMAXPROCS changes while it runs)", MarkdownMimeType);
+        }
         if (_background is { } bg && (command.Gomaxprocs != null || Config.Gomaxprocs != gomaxprocs))
         {
             // As runtime.GOMAXPROCS(n): the running workload stops the world and resizes its Ps.
