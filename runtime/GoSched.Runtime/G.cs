@@ -14,12 +14,15 @@ namespace GoSched;
 internal interface IResumable
 {
     void MoveNext();
+    /// <summary>The compiler-made state machine of the method this frame runs (for tracebacks).</summary>
+    Type StateMachineType { get; }
 }
 
 /// <summary>A goroutine's boxed root state machine (its "stack").</summary>
 internal abstract class GBody : IResumable
 {
     public abstract void MoveNext();
+    public abstract Type StateMachineType { get; }
     /// <summary>Drops the state machine's references so a G on the free list keeps nothing alive.</summary>
     public abstract void Clear();
 }
@@ -29,6 +32,7 @@ internal sealed class GBody<TStateMachine> : GBody where TStateMachine : IAsyncS
     public TStateMachine StateMachine = default!;
     public override void MoveNext() => StateMachine.MoveNext();
     public override void Clear() => StateMachine = default!;
+    public override Type StateMachineType => typeof(TStateMachine);
 }
 
 /// <summary>What the body's last MoveNext asked the M to do next (set by awaiters and builders on the M's thread).</summary>
@@ -230,5 +234,42 @@ internal static class GExtensions
         gp.Preempt = false;
         gp.Outcome = GOutcome.Preempted;
         return true;
+    }
+}
+
+/// <summary>
+/// A parked goroutine's frames as Go's traceback names them ("main.main()", "main.worker.func1()"),
+/// innermost first: the GoFrame helpers it is suspended in, then its body. Only a goroutine that
+/// is not running may be walked (its frames do not change while it waits). Mirrors the function
+/// lines of runtime.traceback; there are no file:line lines, as a state machine has no pc to map.
+/// </summary>
+internal static class Traceback
+{
+    public static List<string> Frames(G gp)
+    {
+        var frames = new List<string>();
+        for (IResumable? r = gp.Top ?? gp.Body; r != null; r = (r as FrameBox)?.Parent)
+            frames.Add(FrameName(r.StateMachineType) + "()");
+        return frames;
+    }
+
+    /// <summary>
+    /// "Namespace.Type.Method" from the compiler's state machine names: "&lt;Method&gt;d__3" for a
+    /// method, "&lt;&lt;Outer&gt;g__Local|3_0&gt;d" for a local function (Outer.Local, as Go's
+    /// main.func1 names a closure after its enclosing function), "&lt;&lt;Outer&gt;b__3_0&gt;d" for a
+    /// lambda (Outer.func); compiler-made display classes are skipped.
+    /// </summary>
+    public static string FrameName(Type stateMachine)
+    {
+        string n = stateMachine.Name;
+        string method = n.StartsWith('<') && n.LastIndexOf('>') is var end and > 0 ? n[1..end] : n;
+        if (method.StartsWith('<') && method.IndexOf('>') is var close and > 0)
+        {
+            string outer = method[1..close], rest = method[(close + 1)..];
+            method = rest.StartsWith("g__", StringComparison.Ordinal) ? $"{outer}.{rest[3..].Split('|')[0]}" : $"{outer}.func";
+        }
+        Type? t = stateMachine.DeclaringType;
+        while (t != null && t.Name.StartsWith('<')) t = t.DeclaringType;
+        return t == null ? method : $"{(t.FullName ?? t.Name).Replace('+', '.')}.{method}";
     }
 }

@@ -133,6 +133,7 @@ internal abstract class FrameBox : IResumable
     /// <summary>Bumped each time the box goes back to its free list.</summary>
     public int Version;
     public abstract void MoveNext();
+    public abstract Type StateMachineType { get; }
 
     /// <summary>Clears the frame's state and puts the box on its M's free list.</summary>
     public abstract void Recycle();
@@ -166,6 +167,7 @@ internal sealed class VoidFrameBox<TStateMachine> : FrameBox where TStateMachine
 {
     public TStateMachine StateMachine = default!;
     public override void MoveNext() => StateMachine.MoveNext();
+    public override Type StateMachineType => typeof(TStateMachine);
 
     public static VoidFrameBox<TStateMachine> Rent() => FramePool<VoidFrameBox<TStateMachine>>.Rent() ?? new();
 
@@ -451,6 +453,7 @@ internal sealed class TypedFrameBox<TStateMachine, TResult> : FrameBox, IFrameRe
     public TStateMachine StateMachine = default!;
     private TResult _result = default!;
     public override void MoveNext() => StateMachine.MoveNext();
+    public override Type StateMachineType => typeof(TStateMachine);
     public TResult GetResult() => _result;
     public void SetResult(TResult result) => _result = result;
 

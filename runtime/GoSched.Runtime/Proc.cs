@@ -564,6 +564,7 @@ public sealed partial class GoRuntime
 
         int waiting = 0;
         var blocked = new List<string>();
+        var tracebacks = new List<string>();
         lock (_allgsLock)
         {
             foreach (var gp in _allgs)
@@ -572,7 +573,12 @@ public sealed partial class GoRuntime
                 {
                     case GStatus.Waiting:
                         waiting++;
-                        if (blocked.Count < 64) blocked.Add($"goroutine {gp.Goid} [{gp.WaitReason.Text()}]");
+                        if (blocked.Count < 64)
+                        {
+                            string header = $"goroutine {gp.Goid} [{gp.WaitReason.Text()}]";
+                            blocked.Add(header);
+                            tracebacks.Add($"{header}:\n{string.Join("\n", Traceback.Frames(gp))}");
+                        }
                         break;
                     case GStatus.Runnable:
                     case GStatus.Running:
@@ -590,7 +596,7 @@ public sealed partial class GoRuntime
         // last M to go idle blocks in netpoll instead (findRunnable), and run above counts it.
         foreach (var pp in _allp)
             if (Volatile.Read(ref pp.NumTimers) > 0) return;
-        FatalLocked(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked));
+        FatalLocked(new DeadlockException("fatal error: all goroutines are asleep - deadlock!", blocked, tracebacks));
     }
 
     /// <summary>

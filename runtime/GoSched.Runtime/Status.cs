@@ -123,11 +123,18 @@ public sealed class GoroutinePanicException(long goid, Exception inner) : Except
 }
 
 /// <summary>checkdead found every goroutine blocked with nothing that can wake it.</summary>
-public sealed class DeadlockException(string message, IReadOnlyList<string> goroutines)
-    : Exception(message + (goroutines.Count == 0 ? "" : "\n\n" + string.Join("\n", goroutines)))
+/// <remarks>
+/// The message is Go's: the fatal error, then each blocked goroutine's header and its frames,
+/// innermost first ("goroutine 1 [chan receive]:" then "main.main()"), a blank line between them.
+/// </remarks>
+public sealed class DeadlockException(string message, IReadOnlyList<string> goroutines, IReadOnlyList<string>? tracebacks = null)
+    : Exception(message + ((tracebacks ?? goroutines) is { Count: > 0 } listed ? "\n\n" + string.Join(tracebacks == null ? "\n" : "\n\n", listed) : ""))
 {
     /// <summary>One line per blocked goroutine: "goroutine 7 [chan receive]".</summary>
     public IReadOnlyList<string> Goroutines { get; } = goroutines;
+
+    /// <summary>Per blocked goroutine, its header and frames as Go prints them ("goroutine 7 [chan receive]:\nmain.worker()").</summary>
+    public IReadOnlyList<string> Tracebacks { get; } = tracebacks ?? goroutines;
 }
 
 /// <summary>A runtime operation misused by user code (e.g. awaiting a foreign Task inside a goroutine).</summary>

@@ -142,6 +142,42 @@ public class SchedulerTests
         }
     }
 
+    /// <summary>
+    /// The deadlock report lists each blocked goroutine as Go's traceback does: its header with a
+    /// colon, then its frames innermost first, named after the methods (GoFrame helpers it is
+    /// suspended in, then its body), a blank line between goroutines.
+    /// </summary>
+    [Fact]
+    public void DeadlockReportShowsEachBlockedGoroutinesFramesInnermostFirst()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<DeadlockException>(r.Error);
+        const string self = "GoSched.Tests.SchedulerTests.DeadlockReportShowsEachBlockedGoroutinesFramesInnermostFirst";
+        Assert.Equal(2, e.Tracebacks.Count);
+        Assert.Contains($"goroutine 1 [chan receive]:\n{self}.Inner()\n{self}.Outer()\n{self}.Main()", e.Tracebacks);
+        Assert.Contains(e.Tracebacks, t => t.EndsWith($" [chan send]:\n{self}.Sender()", StringComparison.Ordinal));
+        Assert.Contains($"deadlock!\n\ngoroutine ", e.Message);
+        Assert.Contains($"{self}.Main()\n\ngoroutine ", e.Message + "\n\ngoroutine "); // a blank line between goroutines
+        Assert.Equal(["GoSched.Tests.SchedulerTests.Outer"], new[] { Traceback.FrameName(typeof(SchedulerTests).GetNestedTypes(System.Reflection.BindingFlags.NonPublic).Single(t => t.Name.StartsWith("<Outer>d__", StringComparison.Ordinal))) });
+
+        static async GoTask Main()
+        {
+            var never = new Chan<int>();
+            Sender(new Chan<int>());
+            await Outer(never);
+        }
+
+        static async GoFrame Outer(Chan<int> c) => await Inner(c);
+
+        static async GoFrame<int> Inner(Chan<int> c) => await c.Recv();
+
+        static async GoTask Sender(Chan<int> c) => await c.Send(1);
+    }
+
+    /// <summary>A method's frame name: its type's full name and the method, as Go's "main.worker".</summary>
+    private static async GoFrame Outer() => await Go.Gosched();
+
     /// <summary>Go 1.19's deadlock report: "goroutine 1 [semacquire]" for WaitGroup.Wait and Mutex.Lock alike.</summary>
     [Fact]
     public void DeadlockReportNamesSemacquireForWaitGroupAndMutexAsGo119()
