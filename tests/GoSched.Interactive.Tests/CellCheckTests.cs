@@ -43,6 +43,8 @@ public class CellCheckTests : KernelTestBase
         await SucceedsAsync("int notARecording = 3;");
         Assert.Contains("the variable 'notARecording' holds a Int32, not a Recording", await FailsAsync("#!gosched plot runq --runs notARecording"));
         Assert.Contains("/tmp is a folder", await FailsAsync("#!gosched plot runq --schedtrace /tmp"));
+        // Every unknown name at once, not only the first.
+        Assert.Contains("--runs: no run or Recording variable named 'x', 'y' (runs: a)", await FailsAsync("#!gosched plot runq --runs a,x,y"));
         // An empty list plotted the last run instead.
         Assert.Contains("--runs: no run named in ''", await FailsAsync("#!gosched plot runq --runs \"\""));
         Assert.Contains("--runs: no run named in ' , '", await FailsAsync("#!gosched plot runq --runs \" , \""));

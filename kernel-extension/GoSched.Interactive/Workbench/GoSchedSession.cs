@@ -755,6 +755,7 @@ internal sealed class GoSchedSession
             throw new DirectiveException($"--runs: no run named in '{given}': give kept runs or Recording variables, comma-separated (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
         if (command.Schedtrace is { } files && !Split(files).Any())
             throw new DirectiveException($"--schedtrace: no file named in '{files}': give schedtrace log paths, comma-separated");
+        var unknown = new List<string>();
         foreach (string name in Split(command.Runs))
         {
             if (!seen.Add(name))
@@ -771,9 +772,11 @@ internal sealed class GoSchedSession
                     ? $"--runs: the variable '{name}' holds a RunResult, not a Recording: plot its recording with `var {name}Recording = {name}.Recording;` then `--runs {name}Recording`"
                     : $"--runs: the variable '{name}' holds {(other is null ? "null" : $"a {other.GetType().Name}")}, not a Recording");
             else
-                throw new DirectiveException(
-                    $"--runs: no run or Recording variable named '{name}' (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
+                unknown.Add(name);
         }
+        if (unknown.Count > 0)
+            throw new DirectiveException(
+                $"--runs: no run or Recording variable named {string.Join(", ", unknown.Select(n => $"'{n}'"))} (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
         foreach (string path in Split(command.Schedtrace))
         {
             if (Directory.Exists(path))
