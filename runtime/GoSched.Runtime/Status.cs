@@ -127,14 +127,14 @@ public sealed class GoroutinePanicException(long goid, Exception inner) : Except
 /// The message is Go's: the fatal error, then each blocked goroutine's header and its frames,
 /// innermost first ("goroutine 1 [chan receive]:" then "main.main()"), a blank line between them.
 /// </remarks>
-public sealed class DeadlockException(string message, IReadOnlyList<string> goroutines, IReadOnlyList<string>? tracebacks = null)
-    : Exception(message + ((tracebacks ?? goroutines) is { Count: > 0 } listed ? "\n\n" + string.Join(tracebacks == null ? "\n" : "\n\n", listed) : ""))
+public sealed class DeadlockException(string message, IReadOnlyList<string> goroutines, IReadOnlyList<string> tracebacks)
+    : Exception(message + (tracebacks.Count == 0 ? "" : "\n\n" + string.Join("\n\n", tracebacks)))
 {
     /// <summary>One line per blocked goroutine: "goroutine 7 [chan receive]".</summary>
     public IReadOnlyList<string> Goroutines { get; } = goroutines;
 
     /// <summary>Per blocked goroutine, its header and frames as Go prints them ("goroutine 7 [chan receive]:\nmain.worker()").</summary>
-    public IReadOnlyList<string> Tracebacks { get; } = tracebacks ?? goroutines;
+    public IReadOnlyList<string> Tracebacks { get; } = tracebacks;
 }
 
 /// <summary>A runtime operation misused by user code (e.g. awaiting a foreign Task inside a goroutine).</summary>

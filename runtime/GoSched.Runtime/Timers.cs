@@ -94,7 +94,7 @@ public sealed partial class GoRuntime
     {
         // Timers rely on the network poller, so make sure the poller has started (netpollGenericInit):
         // made at the first blocking poll instead, its setup was part of the first timer's lateness.
-        if (!_poller.Inited) _poller.EnsureInit();
+        _poller.EnsureInit();
         if (t.PP != null) Throw("doaddtimer: P already set in timer");
         t.PP = pp;
         int i = pp.TimersLen;

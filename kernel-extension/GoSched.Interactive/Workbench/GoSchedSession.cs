@@ -267,7 +267,6 @@ internal sealed class GoSchedSession
     {
         await CollectBackgroundAsync(context, wait: false);
         var before = Config;
-        int gomaxprocs = Config.Gomaxprocs;
         Config = ApplyConfig(Config, command);
         await SetVariableAsync(ConfigVariable, Config, typeof(GoConfig));
         if (_background is { } running)
@@ -277,7 +276,7 @@ internal sealed class GoSchedSession
             if (later.Count > 0)
                 context.DisplayAs($"{string.Join(", ", later)} {(later.Count == 1 ? "applies" : "apply")} to the next run: the background run `{running.Name}` ({running.Workload}) keeps the knobs it started with (only GOMAXPROCS changes while it runs)", MarkdownMimeType);
         }
-        if (_background is { } bg && (command.Gomaxprocs != null || Config.Gomaxprocs != gomaxprocs))
+        if (_background is { } bg && (command.Gomaxprocs != null || Config.Gomaxprocs != before.Gomaxprocs))
         {
             // As runtime.GOMAXPROCS(n): the running workload stops the world and resizes its Ps.
             string text;
@@ -752,7 +751,7 @@ internal sealed class GoSchedSession
         var seen = new HashSet<string>(StringComparer.Ordinal);
         // An empty list (`--runs ""`) is a mistake, not a request for the default (the last run).
         if (command.Runs is { } given && !Split(given).Any())
-            throw new DirectiveException($"--runs: no run named in '{given}': give kept runs or Recording variables, comma-separated (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
+            throw new DirectiveException($"--runs: no run named in '{given}': give kept runs or Recording variables, comma-separated (runs: {KeptRunNames()})");
         if (command.Schedtrace is { } files && !Split(files).Any())
             throw new DirectiveException($"--schedtrace: no file named in '{files}': give schedtrace log paths, comma-separated");
         var unknown = new List<string>();
@@ -776,7 +775,7 @@ internal sealed class GoSchedSession
         }
         if (unknown.Count > 0)
             throw new DirectiveException(
-                $"--runs: no run or Recording variable named {string.Join(", ", unknown.Select(n => $"'{n}'"))} (runs: {(_runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys))})");
+                $"--runs: no run or Recording variable named {string.Join(", ", unknown.Select(n => $"'{n}'"))} (runs: {KeptRunNames()})");
         foreach (string path in Split(command.Schedtrace))
         {
             if (Directory.Exists(path))
@@ -794,6 +793,9 @@ internal sealed class GoSchedSession
         }
         return runs;
     }
+
+    /// <summary>The kept runs' names for an error message, or "none yet".</summary>
+    private string KeptRunNames() => _runs.Count == 0 ? "none yet" : string.Join(", ", _runs.Keys);
 
     private static IEnumerable<string> Split(string? list) =>
         list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
