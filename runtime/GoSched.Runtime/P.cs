@@ -49,17 +49,19 @@ internal sealed class P
     public long SchedWhen;
 
     // --- Local run queue (RunQueue.cs). Accessed without locks. ---
+    /// <summary>The indices and runnext that stealers read and CAS, on cache lines of their own (see <see cref="RunqShared"/>).</summary>
+    private RunqShared _runq;
     /// <summary>Consumer index: advanced by the owner (runqget) and by stealers (runqgrab), CAS-release.</summary>
-    public uint RunqHead;
+    public ref uint RunqHead => ref _runq.Head;
     /// <summary>Producer index: advanced only by the owner, store-release.</summary>
-    public uint RunqTail;
+    public ref uint RunqTail => ref _runq.Tail;
     public readonly G?[] Runq;
     public readonly uint RunqMask;
     /// <summary>
     /// If non-null, the next G to run, ahead of the ring: a G readied by the running G inherits the rest
     /// of the time slice. Written by the owner, CAS-cleared by stealers on their last try.
     /// </summary>
-    public G? RunNext;
+    public ref G? RunNext => ref _runq.Next;
 
     // --- Timers (Timers.cs). The heap is under TimersLock; the counters and times are also read without it. ---
     public Internal.RuntimeMutex TimersLock;
@@ -100,6 +102,23 @@ internal sealed class P
 
     /// <summary>Goroutines created/finished by Ms holding this P (for status counts without a lock).</summary>
     public long GStarted, GFinished;
+}
+
+/// <summary>
+/// The part of a P that other Ps write: runqhead (stealers CAS it) and runnext (stealers CAS it on
+/// their last try), with runqtail, which every steal reads. A class's fields are laid out by the
+/// runtime, which packed these between the owner's hottest fields (the goid cache, the free-G
+/// stack, the started/finished counts), so every steal took the line those sit on away from the
+/// owner in the middle of newproc. 64 bytes of nothing on each side keep the line to themselves
+/// wherever the P lands (objects are only 8-byte aligned). Go's p has no padding here; its
+/// runqhead and runqtail sit between goidcache and the 256-slot ring, which keeps runnext apart.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 144)]
+internal struct RunqShared
+{
+    [FieldOffset(64)] public G? Next;
+    [FieldOffset(72)] public uint Head;
+    [FieldOffset(76)] public uint Tail;
 }
 
 /// <summary>Per-P counters: plain fields written only by the P's owner M.</summary>

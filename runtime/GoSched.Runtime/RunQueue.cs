@@ -88,8 +88,13 @@ public sealed partial class GoRuntime
     /// </summary>
     internal void RunqPut(P pp, G gp, bool next)
     {
+        // Callers that ask for runnext (newproc, ready) call wakep next, whose reads must not pass
+        // this put (Park.cs): runnext's CAS is a full fence, a ring put is not. Go always takes
+        // runnext there (except with randomizeScheduler), so it never needs the barrier below.
+        bool fence = next;
         if (!_config.RunNext) next = false;
         if (_config.RandomizeScheduler && next && CurrentRand().Next(2) == 0) next = false;
+        fence &= !next;
 
         if (next)
         {
@@ -109,9 +114,10 @@ public sealed partial class GoRuntime
             {
                 pp.Runq[t & pp.RunqMask] = gp;
                 Volatile.Write(ref pp.RunqTail, t + 1); // store-release, makes the item available for consumption
+                if (fence) Interlocked.MemoryBarrier();
                 return;
             }
-            if (RunqPutSlow(pp, gp, h, t)) return;
+            if (RunqPutSlow(pp, gp, h, t)) return; // its CAS of runqhead and the global queue's lock are fences
             // The queue is not full now (a thief took some), so the put above must succeed.
         }
     }

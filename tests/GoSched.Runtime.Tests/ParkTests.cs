@@ -40,4 +40,43 @@ public class ParkTests
                 string.Join(", ", rt.AllP.Select(p => $"P{p.Id}={p.Counters.Spins}")));
         }
     }
+
+    /// <summary>
+    /// wakep with every P busy: the first call takes sched.lock, finds no idle P and sets
+    /// needspinning (Go 1.21's pidlegetSpinning); while that flag stands, later calls have nothing
+    /// to add and return without the lock (the fast path in WakeP). Shown by holding sched.lock
+    /// from the test thread: the first call waits for it, the second returns while it is held
+    /// (without the fast path it would wait too, and this test would time out). The only P runs
+    /// one goroutine in Go.Work with preemption out of reach, so nothing else clears the flag.
+    /// </summary>
+    [Fact]
+    public void WakepWithEveryPBusyTakesTheLockOnlyToSetNeedSpinning()
+    {
+        using var rt = new GoRuntime(GoConfig.Parse("gomaxprocs=1,sampleperiodus=0,forcepreemptns=3600000000000")).Start();
+        var sched = rt.SchedState;
+        int working = 0;
+        rt.Go(async () => { Volatile.Write(ref working, 1); await Go.Work(TimeSpan.FromMinutes(10)); });
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref working) == 1 && Volatile.Read(ref sched.NPIdle) == 0, TimeSpan.FromSeconds(30)),
+            "the goroutine did not start on the only P");
+        Volatile.Write(ref sched.NeedSpinning, 0);
+
+        var first = new Thread(rt.WakeP);
+        using (sched.Lock.EnterScope())
+        {
+            first.Start();
+            Assert.False(first.Join(TimeSpan.FromMilliseconds(200)), "wakep returned without sched.lock while needspinning was clear");
+        }
+        Assert.True(first.Join(TimeSpan.FromSeconds(30)), "wakep did not return once sched.lock was free");
+        Assert.Equal(1, Volatile.Read(ref sched.NeedSpinning));
+        Assert.Equal(0, Volatile.Read(ref sched.NmSpinning));
+
+        var second = new Thread(rt.WakeP);
+        using (sched.Lock.EnterScope())
+        {
+            second.Start();
+            Assert.True(second.Join(TimeSpan.FromSeconds(30)), "wakep waited for sched.lock with no idle P and needspinning already set");
+        }
+        Assert.Equal(1, Volatile.Read(ref sched.NeedSpinning));
+        Assert.Equal(0, Volatile.Read(ref sched.NmSpinning));
+    }
 }
