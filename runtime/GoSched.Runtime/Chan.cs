@@ -281,7 +281,7 @@ public sealed class Chan<T> : IParkUnlock
         {
             // send's unlockf, then goready: the receiver is readied with no channel lock held.
             UnlockChan();
-            ready?.Runtime.Ready(ready);
+            ready?.Runtime.Ready(ready, gp.M);
             return true;
         }
         // Block on the channel. Someone receiving will complete the operation for us.
@@ -319,7 +319,7 @@ public sealed class Chan<T> : IParkUnlock
         {
             // recv's unlockf, then goready: the sender is readied with no channel lock held.
             UnlockChan();
-            ready?.Runtime.Ready(ready);
+            ready?.Runtime.Ready(ready, gp.M);
             return true;
         }
         var mysg = gp.AcquireSudog<T>();

@@ -327,9 +327,10 @@ internal static class FrameSuspend
     /// </summary>
     public static void Suspend<TAwaiter>(ref TAwaiter awaiter, FrameBox box)
     {
-        var gp = GoRuntime.BuilderG("a GoFrame");
+        // A suspended child frame was made inside this goroutine already; only a runtime primitive
+        // needs the G (read from the thread only then: a call into the TLS helper here).
         if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = box;
-        else if (awaiter is IGoAwaiter) gp.Top = box;
+        else if (awaiter is IGoAwaiter) GoRuntime.BuilderG("a GoFrame").Top = box;
         else throw GoRuntime.ForeignAwait(awaiter);
     }
 }

@@ -471,14 +471,20 @@ public sealed partial class GoRuntime
     /// to the global queue. No channel lock may be held (checked with ChanLockCheck on).
     /// Mirrors runtime.ready (goready). False, with nothing done, once the runtime is stopping.
     /// </summary>
-    internal bool Ready(G gp)
+    internal bool Ready(G gp) => Ready(gp, M.t_current);
+
+    /// <summary>
+    /// <see cref="Ready(G)"/> from the goroutine running on mp (its waker's gp.M, which the
+    /// channel and select paths hold already): saves reading the thread's M again, a call into
+    /// the TLS helper here (Go's getg() is a register).
+    /// </summary>
+    internal bool Ready(G gp, M? mp)
     {
         // A stopped runtime resumes nobody (a goroutine of it may still sit in a wait queue that
         // outlives it: a sema shared with the host or with another runtime). False: gp will not run.
         if (_stopping) return false;
         if (ChanLockCheck.Enabled && ChanLockCheck.Held != 0) Throw("ready: called with a channel lock held");
         CasGStatus(gp, GStatus.Waiting, GStatus.Runnable);
-        M? mp = M.t_current;
         if (mp != null && mp.Runtime == this && mp.P is { } pp)
         {
             RunqPut(pp, gp, next: true);

@@ -274,7 +274,7 @@ internal sealed class SelectBox : IParkUnlock
                 // Go passes selunlock to send/recv as their unlockf: every channel's lock is
                 // dropped before the goroutine on the other side is readied.
                 SelUnlock();
-                ready?.Runtime.Ready(ready);
+                ready?.Runtime.Ready(ready, gp.M);
                 _chosen = c.Index;
                 return !gp.YieldIfPreempted();
             }
