@@ -10,19 +10,22 @@ using System.Runtime.CompilerServices;
 
 namespace GoSched;
 
-/// <summary>Something the M can resume: a goroutine's root body or a suspended GoFrame.</summary>
-internal interface IResumable
+/// <summary>
+/// Something the M can resume: a goroutine's root body or a suspended GoFrame. A base class, not
+/// an interface: execute's resume is a call site that sees every body and frame type, where an
+/// interface call goes through the runtime's virtual-stub resolver (a hash lookup) and a virtual
+/// call is one load from the method table.
+/// </summary>
+internal abstract class Resumable
 {
-    void MoveNext();
+    public abstract void MoveNext();
     /// <summary>The compiler-made state machine of the method this frame runs (for tracebacks).</summary>
-    Type StateMachineType { get; }
+    public abstract Type StateMachineType { get; }
 }
 
 /// <summary>A goroutine's boxed root state machine (its "stack").</summary>
-internal abstract class GBody : IResumable
+internal abstract class GBody : Resumable
 {
-    public abstract void MoveNext();
-    public abstract Type StateMachineType { get; }
     /// <summary>Drops the state machine's references so a G on the free list keeps nothing alive.</summary>
     public abstract void Clear();
 }
@@ -88,7 +91,7 @@ internal sealed class G
     public GBody? Body;
 
     /// <summary>The innermost suspended GoFrame to resume, or null to resume <see cref="Body"/>.</summary>
-    public IResumable? Top;
+    public Resumable? Top;
 
     /// <summary>What the last MoveNext asked for; written by awaiters on the running M.</summary>
     public GOutcome Outcome;
@@ -248,7 +251,7 @@ internal static class Traceback
     public static List<string> Frames(G gp)
     {
         var frames = new List<string>();
-        for (IResumable? r = gp.Top ?? gp.Body; r != null; r = (r as FrameBox)?.Parent)
+        for (Resumable? r = gp.Top ?? gp.Body; r != null; r = (r as FrameBox)?.Parent)
             frames.Add(FrameName(r.StateMachineType) + "()");
         return frames;
     }

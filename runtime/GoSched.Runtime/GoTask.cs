@@ -125,16 +125,13 @@ internal static class FrameAwaiter<TAwaiter>
 }
 
 /// <summary>The shared part of a suspended frame: its box, result slot and parent.</summary>
-internal abstract class FrameBox : IResumable
+internal abstract class FrameBox : Resumable
 {
-    public IResumable? Parent;
+    public Resumable? Parent;
     public bool Completed;
     public Exception? Exception;
     /// <summary>Bumped each time the box goes back to its free list.</summary>
     public int Version;
-    public abstract void MoveNext();
-    public abstract Type StateMachineType { get; }
-
     /// <summary>Clears the frame's state and puts the box on its M's free list.</summary>
     public abstract void Recycle();
 
