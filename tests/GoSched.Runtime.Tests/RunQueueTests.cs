@@ -515,4 +515,39 @@ public class RunQueueTests
         // Not vacuous: the thieves did take work while the owner was putting and getting.
         Assert.True(rt.AllP.Skip(1).Sum(p => p.Counters.StolenGs) > 0, "no thief ever stole");
     }
+
+    /// <summary>
+    /// The fields thieves write (runqhead, runnext) and read on every steal (runqtail) share no
+    /// 64-byte cache line with the owner's hot fields, wherever the P is placed (objects are only
+    /// 8-byte aligned): every such field is at least 64 bytes away from the shared block. The runtime
+    /// lays a class's fields out itself and put them side by side before RunqShared.
+    /// </summary>
+    [Fact]
+    public void FieldsThievesWriteHaveACacheLineToThemselves()
+    {
+        var pp = new P(0, 256);
+        long Offset<T>(ref T field) => FieldOffset(pp, ref field);
+        long head = 0, tail = Offset(ref pp.RunqTail), next = Offset(ref pp.RunNext);
+        long lo = Math.Min(head, Math.Min(tail, next)), hi = Math.Max(head + 4, Math.Max(tail + 4, next + 8));
+        Assert.True(hi - lo <= 16, $"runqhead, runqtail and runnext are spread over {hi - lo} bytes");
+        var owners = new (string Name, long Offset, int Size)[]
+        {
+            ("Status", Offset(ref pp.Status), 4), ("SchedTick", Offset(ref pp.SchedTick), 8),
+            ("GoidCache", Offset(ref pp.GoidCache), 8), ("GoidCacheEnd", Offset(ref pp.GoidCacheEnd), 8),
+            ("GStarted", Offset(ref pp.GStarted), 8), ("GFinished", Offset(ref pp.GFinished), 8),
+            ("GFree", Offset(ref pp.GFree), 16), ("Counters", Offset(ref pp.Counters), 72),
+            ("NumTimers", Offset(ref pp.NumTimers), 4), ("Timer0When", Offset(ref pp.Timer0When), 8),
+        };
+        foreach (var (name, off, size) in owners)
+        {
+            long gap = off >= hi ? off - hi : lo - (off + size);
+            Assert.True(gap >= 64, $"{name} is {gap} bytes from the fields thieves write (needs 64 so that no cache line holds both)");
+        }
+    }
+
+    /// <summary>Where field lies relative to pp's runqhead, in bytes.</summary>
+    private static long FieldOffset<T>(P pp, ref T field) =>
+        System.Runtime.CompilerServices.Unsafe.ByteOffset(
+            ref System.Runtime.CompilerServices.Unsafe.As<uint, byte>(ref pp.RunqHead),
+            ref System.Runtime.CompilerServices.Unsafe.As<T, byte>(ref field));
 }
