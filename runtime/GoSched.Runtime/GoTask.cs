@@ -184,22 +184,36 @@ internal sealed class VoidFrameBox<TStateMachine> : FrameBox where TStateMachine
 internal static class FramePool<TBox> where TBox : FrameBox
 {
     private const int Capacity = 64;
-    [ThreadStatic] private static TBox[]? t_items;
-    [ThreadStatic] private static int t_count;
 
+    /// <summary>
+    /// One thread static, not two (each read is a call into the TLS helper here). Rent and Return
+    /// inline into their callers, the boxes of struct state machines, whose code is made for the
+    /// exact type: there the read is the direct kind, where this class's own code, shared by
+    /// every box type (all reference types), looked it up through a generic dictionary first.
+    /// </summary>
+    private sealed class List
+    {
+        public readonly TBox?[] Items = new TBox?[Capacity];
+        public int Count;
+    }
+
+    [ThreadStatic] private static List? t_list;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBox? Rent()
     {
-        var items = t_items;
-        if (items == null || t_count == 0) return null;
-        var box = items[--t_count];
-        items[t_count] = null!;
+        var list = t_list;
+        if (list == null || list.Count == 0) return null;
+        var box = list.Items[--list.Count];
+        list.Items[list.Count] = null;
         return box;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Return(TBox box)
     {
-        var items = t_items ??= new TBox[Capacity];
-        if (t_count < items.Length) items[t_count++] = box;
+        var list = t_list ??= new List();
+        if (list.Count < Capacity) list.Items[list.Count++] = box;
     }
 }
 
