@@ -79,7 +79,7 @@ public static class CliApp
     {
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
         var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
-        var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this (default 10m)" };
+        var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
         var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
         {
@@ -90,12 +90,12 @@ public static class CliApp
             var limit = TimeSpan.FromMinutes(10);
             if (parse.GetValue(cellTimeout) is { } text)
             {
-                if (GoSched.Workloads.WorkloadParam.ParseDuration(text) is not { } ns || ns <= 0)
+                try { limit = ParseTimeout("--cell-timeout", text); }
+                catch (ConfigException e)
                 {
-                    stderr.WriteLine($"gosched notebook: --cell-timeout {text}: expected a positive duration (examples: 30s, 5m)");
+                    stderr.WriteLine($"gosched notebook: {e.Message}");
                     return 1;
                 }
-                limit = TimeSpan.FromTicks(ns / 100);
             }
             string path = parse.GetValue(file)!;
             if (Directory.Exists(path))
@@ -155,7 +155,7 @@ public static class CliApp
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
         var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
-        var timeout = new Option<string?>("--timeout") { Description = "stop the run after this long (default 10m)" };
+        var timeout = new Option<string?>("--timeout") { Description = "stop the run after this long: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var cmd = new Command("run", "run a named workload headless and print a summary")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
@@ -174,9 +174,7 @@ public static class CliApp
                 if (parse.GetValue(scheddetail)) cfg = cfg with { SchedDetail = true };
                 cfg = cfg.Validate();
                 var wargs = ParseArgs(parse.GetValue(argOpt) ?? Array.Empty<string>());
-                TimeSpan? limit = parse.GetValue(timeout) is { } ts
-                    ? TimeSpan.FromTicks((WorkloadParam.ParseDuration(ts) is > 0 and var tns ? tns : throw new ConfigException($"--timeout {ts}: expected a positive duration (examples: 30s, 5m)")) / 100)
-                    : null;
+                TimeSpan? limit = parse.GetValue(timeout) is { } ts ? ParseTimeout("--timeout", ts) : null;
                 bool asJson = parse.GetValue(json);
                 // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
                 // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
@@ -197,6 +195,29 @@ public static class CliApp
             }
         });
         return cmd;
+    }
+
+    /// <summary>The shortest and longest --timeout and --cell-timeout.</summary>
+    internal const long MinTimeoutNs = 1_000_000, MaxTimeoutNs = 24 * 3_600_000_000_000L;
+
+    /// <summary>
+    /// A --timeout or --cell-timeout: a Go duration from 1ms to 24h. Shorter ones end a run before
+    /// its threads have started (below 100 ns it was a TimeSpan of zero, which Run refuses with
+    /// .NET's own message); a day is far beyond any workload, and the waits take at most ~24.8 days
+    /// (int.MaxValue ms) before they throw.
+    /// </summary>
+    internal static TimeSpan ParseTimeout(string option, string text)
+    {
+        string t = text.Trim();
+        if (WorkloadParam.ParseDuration(t) is not { } ns)
+            throw new ConfigException(t.Length > 0 && t.All(c => char.IsAsciiDigit(c) || c == '.')
+                ? $"{option} {text}: a duration needs a unit, as in {t}s or {t}ms"
+                : $"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
+        if (ns <= 0)
+            throw new ConfigException($"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
+        if (ns < MinTimeoutNs || ns > MaxTimeoutNs)
+            throw new ConfigException($"{option} {text}: must be between {WorkloadParam.FormatDuration(MinTimeoutNs)} and {WorkloadParam.FormatDuration(MaxTimeoutNs)}");
+        return TimeSpan.FromTicks(ns / 100);
     }
 
     /// <summary>

@@ -167,6 +167,30 @@ public sealed class BadInputTests : IDisposable
     public void TimeoutMustBePositive(string timeout) =>
         AssertOneLineError(CliTests.Invoke("run", "pingpong", "--timeout", timeout), $"gosched run: --timeout {timeout}: expected a positive duration");
 
+    // 7b. --timeout 100000h printed .NET's ArgumentOutOfRange message over two lines, and 50ns
+    // (a TimeSpan of zero ticks) "the timeout must be positive (Parameter 'timeout')".
+    [Theory]
+    [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h")]
+    [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h")]
+    [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h")]
+    [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h")]
+    public void TimeoutsOutOfRangeNameTheRange(string command, string timeout, string expected) =>
+        AssertOneLineError(command == "run"
+            ? CliTests.Invoke("run", "fanout", "--timeout", timeout, "--arg", "rounds=1")
+            : CliTests.Invoke("notebook", Notebook("t.ipynb", """{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}"""), "--out", Path.Combine(_dir, "out"), "--cell-timeout", timeout),
+            expected);
+
+    // 7c. --timeout 10 said "expected a positive duration": 10 is positive; what it lacks is a unit.
+    [Theory]
+    [InlineData("run", "--timeout", "10", "gosched run: --timeout 10: a duration needs a unit, as in 10s or 10ms")]
+    [InlineData("run", "--timeout", "1.5", "gosched run: --timeout 1.5: a duration needs a unit, as in 1.5s or 1.5ms")]
+    [InlineData("notebook", "--cell-timeout", "30", "gosched notebook: --cell-timeout 30: a duration needs a unit, as in 30s or 30ms")]
+    public void ATimeoutWithoutAUnitIsAskedForOne(string command, string option, string value, string expected) =>
+        AssertOneLineError(command == "run"
+            ? CliTests.Invoke("run", "pingpong", option, value)
+            : CliTests.Invoke("notebook", Notebook("u.ipynb", """{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}"""), option, value),
+            expected);
+
     // 8. Go's schedtrace period is whole milliseconds, and a bare number is milliseconds.
     [Fact]
     public void SchedtraceTakesWholeMillisecondsAsInGo()
