@@ -151,7 +151,7 @@ public static class CliApp
         var stealTries = IntOptions.Create("--steal-tries", "stealWork passes (Go: 4; 0 disables stealing)");
         var runqSize = IntOptions.Create("--runq-size", "local run-queue slots, a power of two >= 4 (Go: 256)");
         var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
-        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period: whole milliseconds, 10ms or 10 (as in Go)" };
+        var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period, a whole number of milliseconds up to 1h: a bare number is milliseconds, as in Go (10), or a duration (10ms, 2s); 0 is off" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
         var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };

@@ -202,6 +202,16 @@ public sealed class BadInputTests : IDisposable
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "500us"), "gosched run: --schedtrace 500us: schedtrace periods are whole milliseconds, as in Go");
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "1.5ms"), "gosched run: --schedtrace 1.5ms: schedtrace periods are whole milliseconds, as in Go");
         AssertOneLineError(CliTests.Invoke("run", "fanout", "--schedtrace", "99999999999999999999"), "gosched run: --schedtrace 99999999999999999999: must be at most 1h");
+        // A duration in any unit is taken when it is whole milliseconds (2s is 2000), and the help
+        // says so: it said "whole milliseconds, 10ms or 10", and 10s was taken as 10000 ms unannounced.
+        (code, stdout, stderr) = CliTests.Invoke("run", "pingpong", "--schedtrace", "2s", "--arg", "rounds=10");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("schedtrace=2000", stdout);
+        (code, stdout, _) = CliTests.Invoke("run", "--help");
+        Assert.Equal(0, code);
+        string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim())); // the help wraps long descriptions
+        Assert.Contains("a bare number is milliseconds, as in Go (10), or a duration (10ms, 2s)", help);
+        Assert.Contains("a duration from 1ms to 24h", help);
     }
 
     // 9. An unknown command printed System.CommandLine's help dump with "Required command was not
