@@ -290,7 +290,8 @@ public static class Summary
         if (TimerFigures(r) is { } t)
             o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
                         $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}"));
-        o.WriteLine($"result       {(r.Error == null ? "ok" : "error: " + r.Error.GetType().Name)}");
+        // The error's message follows on stderr; a timeout is no error of the program's ("error: TimeoutException").
+        o.WriteLine($"result       {r.Error switch { null => "ok", TimeoutException => "timed out", var e => "error: " + e.GetType().Name }}");
         foreach (var warning in r.Warnings) o.WriteLine($"warning      {warning}");
     }
 

@@ -149,6 +149,16 @@ public sealed partial class GoRuntime : IDisposable
     public static readonly TimeSpan RunStopWait = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// The least time a timed-out Run's stop waits for its threads before it names one as left
+    /// running, whatever is left of the timeout. A goroutine between two awaits holds its M for
+    /// microseconds, but the M still needs a CPU to get there and leave, which on a busy machine
+    /// takes milliseconds: with the timeout's tenth as the only wait (0.1 ms for a 1 ms timeout),
+    /// fanout's main goroutine, in the middle of its go statements, was reported as code that
+    /// never awaits.
+    /// </summary>
+    private static readonly TimeSpan s_stopWaitFloor = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// Runs <paramref name="main"/> as the main goroutine until it returns (or panics, or the
     /// program deadlocks, or <paramref name="timeout"/> passes), then stops the runtime and returns
     /// what happened. Never throws for the goroutines' errors: they are in the result.
@@ -161,7 +171,8 @@ public sealed partial class GoRuntime : IDisposable
     /// running; that thread exits by itself at the goroutine's next runtime await or return, and
     /// touches nothing of another runtime.
     /// The timeout bounds the whole call: the run is stopped early enough (a tenth of the
-    /// timeout, at most RunStopWait, before it) for the stop to fit in it too.
+    /// timeout, at most RunStopWait, before it) for the stop to fit in it too. Only threads slow to
+    /// leave make a call overrun a timeout, by at most 0.1 s (the stop's least wait; see s_stopWaitFloor).
     /// Run blocks its thread: it cannot be called from a goroutine (GoUsageException).
     /// </remarks>
     public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -187,19 +198,22 @@ public sealed partial class GoRuntime : IDisposable
         bool timedOut = !_runEnded.Wait(timeout is { } limit ? Remaining(limit - stopReserve!.Value) : Timeout.InfiniteTimeSpan);
         // The goroutines stop at their next await; one that never awaits cannot be stopped (no
         // asynchronous preemption), so the stop waits briefly and says so.
-        var stopWait = timeout is { } total ? Min(RunStopWait, Remaining(total)) : RunStopWait;
+        var stopWait = timeout is { } total ? Max(s_stopWaitFloor, Min(RunStopWait, Remaining(total))) : RunStopWait;
         string? stuck = StopCore(stopWait);
         var warnings = stuck == null ? Array.Empty<string>() : new[] { LeftRunningWarning(stuck, stopWait, timedOut) };
+        // The error says that the run timed out; what was left running is the warning's to say,
+        // once (the summaries print both: the error held the whole warning as well).
         Exception? timeoutError = timedOut
             ? new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                $"run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
-                $"(its {timeout!.Value.TotalSeconds:0.###} s timeout, less the {stopReserve.Value.TotalSeconds:0.###} s kept to stop its threads); " +
-                $"{(stuck == null ? "stopped" : $"not every thread could be stopped: {warnings[0]}")}"))
+                $"timed out: the run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
+                $"(its {timeout!.Value.TotalSeconds:0.###} s timeout, less the {stopReserve.Value.TotalSeconds:0.###} s kept to stop its threads)" +
+                $"{(stuck == null ? "" : "; a goroutine that never awaits kept its thread running (see the warning)")}"))
             : null;
         return BuildResult(timeoutError ?? Error) with { Warnings = warnings };
 
         TimeSpan Remaining(TimeSpan budget) => TimeSpan.FromTicks(Math.Max(0, budget.Ticks - (Clock.Nanotime() - begin) / 100));
         static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+        static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
     }
 
     /// <summary>
@@ -295,6 +309,9 @@ public sealed partial class GoRuntime : IDisposable
     /// <summary>
     /// Stops the runtime and waits up to <paramref name="timeout"/> for its threads to leave.
     /// Returns null if they all did, else the Ms still running goroutine code ("M1 (goroutine 2)").
+    /// An M with no goroutine is not one of them: it is in the scheduler on its way out, or out
+    /// already (its thread ends a moment after it leaves, and sysmon's and the pauser's threads
+    /// are counted alive too); it was named as "M0 (goroutine none)", running goroutine code.
     /// </summary>
     private string? StopCore(TimeSpan timeout)
     {
@@ -314,7 +331,9 @@ public sealed partial class GoRuntime : IDisposable
         if (!SpinWait.SpinUntil(() => Volatile.Read(ref _threadsAlive) == 0, timeout))
         {
             stuck = string.Join(", ", AllMSnapshot().Where(m => m.Thread is { IsAlive: true })
-                .Select(m => $"M{m.Id} (goroutine {m.CurG?.Goid.ToString() ?? "none"})"));
+                .Select(m => (m.Id, G: Volatile.Read(ref m.CurG)))
+                .Where(m => m.G is not null)
+                .Select(m => $"M{m.Id} (goroutine {m.G!.Goid})"));
             if (stuck.Length == 0) stuck = null; // the last one left just now
         }
         _sampler?.Stop();

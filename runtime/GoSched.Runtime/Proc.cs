@@ -48,6 +48,8 @@ public sealed partial class GoRuntime
             // A stopping runtime: give back the P (for the final counters) and leave.
             if (mp.P is { } p) { mp.P = null; p.M = null; }
             if (mp.Spinning) { mp.Spinning = false; Interlocked.Decrement(ref _sched.NmSpinning); }
+            // A leaving M runs no goroutine, even after a body threw: the stop names only Ms with one.
+            mp.CurG = null;
             M.t_current = null;
             ThreadExited();
         }

@@ -119,11 +119,30 @@ public class CliTests
             Assert.Matches(@"(?m)^timers +\d+ fired; lateness p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
             (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
             Assert.Equal(2, code);
-            Assert.Contains("run did not finish within 0.018 s (its 0.02 s timeout, less the 0.002 s kept to stop its threads)", stderr);
+            Assert.Contains("timed out: the run did not finish within 0.018 s (its 0.02 s timeout, less the 0.002 s kept to stop its threads)", stderr);
         }
         finally
         {
             CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public void ATimedOutRunSaysSoAndWarnsOfNoGoroutineThatWouldHaveStopped()
+    {
+        // --timeout 1ms left the stop 0.1 ms to wait for the threads, and every M not yet gone
+        // (fanout's main goroutine between two go statements, or one with no goroutine at all:
+        // "M0 (goroutine none)") was reported twice, in the error and as a warning, as code that
+        // never awaits. fanout's goroutines all await; its workers stop mid-work at a stop.
+        for (int i = 0; i < 3; i++)
+        {
+            var (code, stdout, stderr) = Invoke("run", "fanout", "--gomaxprocs", "2", "--timeout", "1ms");
+            Assert.Equal(2, code);
+            Assert.Contains("result       timed out\n", stdout.ReplaceLineEndings("\n"));
+            Assert.DoesNotContain("warning", stdout);
+            Assert.StartsWith("timed out: the run did not finish within 0.001 s", stderr);
+            Assert.DoesNotContain("cannot be preempted", stderr);
+            Assert.DoesNotContain("goroutine none", stdout + stderr);
         }
     }
 
