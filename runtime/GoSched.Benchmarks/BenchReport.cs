@@ -32,8 +32,11 @@ public sealed record SystemFigures
     public IReadOnlyDictionary<string, object>? Extra { get; init; }
 }
 
-/// <summary>A target of issue 2, section 8, checked against this run's medians.</summary>
-public sealed record TargetCheck(string Target, double? Value, double Limit, bool? Met);
+/// <summary>
+/// A target of issue 2, section 8, checked against this run's medians. Met is null when it was not
+/// measured (no value: the Go reference skipped) or not checked: then NotChecked says why.
+/// </summary>
+public sealed record TargetCheck(string Target, double? Value, double Limit, bool? Met, string? NotChecked = null);
 
 /// <summary>One extra figure (a median) of every system side by side, and gosched's ratios to the others.</summary>
 public sealed record FigureComparison(double? Gosched, double? Dotnet, double? Go, double? RatioGoschedGo, double? RatioGoschedDotnet);
@@ -144,7 +147,7 @@ public sealed record BenchReport
                 sb.AppendLine(Inv($"  {k,-20} {OptNum(c.Gosched),10} {OptNum(c.Dotnet),10} {OptNum(c.Go),10} {OptNum(c.RatioGoschedGo),11} {OptNum(c.RatioGoschedDotnet),15}"));
         }
         foreach (var t in Targets)
-            sb.AppendLine(Inv($"  target {t.Target}: {OptNum(t.Value)} -> {(t.Met switch { true => "met", false => "MISSED", null => "not measured" })}"));
+            sb.AppendLine(Inv($"  target {t.Target}: {OptNum(t.Value)} -> {(t.Met switch { true => "met", false => "MISSED", null => t.NotChecked is { } why ? $"not checked ({why})" : "not measured" })}"));
         foreach (var n in Notes) sb.AppendLine("  note: " + n);
         return sb.ToString();
     }

@@ -28,6 +28,12 @@ internal static class BenchQuick
             Assert.Single(runs);
             Assert.Equal(runs[0], root.GetProperty(system).GetProperty("median").GetDouble());
         }
+        // A quick run is not a measurement: no target gets a verdict, and each says why.
+        foreach (var t in root.GetProperty("targets").EnumerateArray())
+        {
+            Assert.Equal(JsonValueKind.Null, t.GetProperty("met").ValueKind);
+            Assert.Equal("quick run: small sizes and one repetition are not a measurement", t.GetProperty("not_checked").GetString());
+        }
         if (!hasDotnet)
         {
             Assert.Equal(JsonValueKind.Null, root.GetProperty("dotnet").ValueKind);

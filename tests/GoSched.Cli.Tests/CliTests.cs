@@ -147,6 +147,17 @@ public class CliTests
     }
 
     [Fact]
+    public void AQuickBenchTableChecksNoTargetAndSaysWhy()
+    {
+        // "-> MISSED" and "-> met" beside "quick mode: ... not a measurement" read as verdicts.
+        var (code, stdout, stderr) = Invoke("bench", "pingpong", "--quick");
+        Assert.True(code == 0, stderr);
+        var targets = stdout.Split('\n').Where(l => l.TrimStart().StartsWith("target ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, targets.Count);
+        Assert.All(targets, t => Assert.EndsWith("-> not checked (quick run: small sizes and one repetition are not a measurement)", t.TrimEnd('\r')));
+    }
+
+    [Fact]
     public void SummaryPrintsASmallFigureThatIsNotZeroAsNotZero()
     {
         // The mutex workload's parks_per_lock: 8 parks in 40,000 locks printed "parks_per_lock 0"
