@@ -47,6 +47,12 @@ public sealed record BenchReport
     public required string Workload { get; init; }
     public required int Gomaxprocs { get; init; }
 
+    /// <summary>
+    /// The gosched runtime's knobs as it ran (GODEBUG form, defaults left out): GOMAXPROCS, the
+    /// --godebug knobs and the sampler turned off. The .NET and Go sides take none of them.
+    /// </summary>
+    public required string Settings { get; init; }
+
     /// <summary>The metric's name, as the Go programs print it (ns_per_roundtrip, efficiency, ...).</summary>
     public required string Metric { get; init; }
 
@@ -131,6 +137,7 @@ public sealed record BenchReport
         string better = HigherIsBetter ? "higher is better" : "lower is better";
         sb.AppendLine(Inv($"{Workload}: {Metric} ({Unit}, {better}), GOMAXPROCS={Gomaxprocs}, median of {Repetitions} run(s){(Quick ? ", QUICK sizes" : "")}"));
         sb.AppendLine("  " + string.Join(", ", Parameters.Select(p => Inv($"{p.Key}={p.Value:0.###}"))));
+        sb.AppendLine($"  gosched settings: {Settings}");
         string allocHeader = AllocationOp != null ? $"B/{AllocationOp}" : "";
         sb.AppendLine(Inv($"  {"system",-8} {"median",12} {"min",12} {"max",12} {allocHeader,14}  what"));
         foreach (var (name, s) in new[] { ("gosched", Gosched), ("dotnet", Dotnet), ("go", Go) })

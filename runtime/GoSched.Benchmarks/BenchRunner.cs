@@ -42,6 +42,8 @@ public static class BenchRunner
         {
             Workload = w.Name,
             Gomaxprocs = o.Gomaxprocs,
+            // --godebug's knobs appeared nowhere in the report: a stealtries=0 run read as a default one.
+            Settings = o.RuntimeConfig().ToString(),
             Metric = w.Metric,
             Unit = w.Unit,
             HigherIsBetter = w.HigherIsBetter,

@@ -132,6 +132,19 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("gomaxprocs").GetInt32());
     }
 
+    // 4c. --godebug stealtries=0 appeared nowhere in the report: the run read as one with the defaults.
+    [Fact]
+    public void BenchReportsTheKnobsGoschedRanWith()
+    {
+        var (code, stdout, stderr) = CliTests.Invoke("bench", "pingpong", "--quick", "--godebug", "stealtries=0", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("gomaxprocs=2,stealtries=0,sampleperiodus=0", doc.RootElement.GetProperty("settings").GetString());
+        (code, stdout, stderr) = CliTests.Invoke("bench", "pingpong", "--quick", "--gomaxprocs", "1", "--godebug", "runnext=0");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\n  gosched settings: gomaxprocs=1,runnext=0,sampleperiodus=0\n", stdout.ReplaceLineEndings("\n"));
+    }
+
     // 5. The Go reference ran 7 + 7 times whatever --reps said.
     [Fact]
     public void GoRepetitionsFollowReps()
