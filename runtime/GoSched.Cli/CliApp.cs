@@ -44,6 +44,14 @@ public static class CliApp
         };
         cmd.Action = new CheckedAction(stderr, parse =>
         {
+            // A quick run checks that a benchmark runs, in one small repetition; --reps 5 with it ran
+            // one without a word. Refused rather than honoured: more repetitions of the small sizes
+            // would still be no measurement, but would look like one.
+            if (parse.GetValue(quick) && parse.GetResult(reps) is { Implicit: false } && parse.GetValue(reps) > 1)
+            {
+                stderr.WriteLine($"gosched bench: --reps {parse.GetValue(reps)} with --quick: a quick run makes one repetition at small sizes, to check that the benchmark runs; leave out --quick to measure with --reps");
+                return 1;
+            }
             try
             {
                 bool asJson = parse.GetValue(json);

@@ -132,6 +132,16 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("gomaxprocs").GetInt32());
     }
 
+    // 4b. --quick --reps 5 ran one repetition without a word.
+    [Fact]
+    public void BenchRefusesRepsAboveOneWithQuick()
+    {
+        AssertOneLineError(CliTests.Invoke("bench", "pingpong", "--quick", "--reps", "5"),
+            "gosched bench: --reps 5 with --quick: a quick run makes one repetition at small sizes, to check that the benchmark runs; leave out --quick to measure with --reps");
+        var (code, _, stderr) = CliTests.Invoke("bench", "pingpong", "--quick", "--reps", "1", "--json");
+        Assert.True(code == 0, stderr); // what --quick does anyway
+    }
+
     // 4c. --godebug stealtries=0 appeared nowhere in the report: the run read as one with the defaults.
     [Fact]
     public void BenchReportsTheKnobsGoschedRanWith()
