@@ -11,10 +11,14 @@ namespace GoSched.Cli;
 
 public static class CliApp
 {
-    public static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    /// <summary>How often a long `gosched run` says how far it got, on stderr (<see cref="RunProgress"/>).</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
+
+    /// <param name="progressEvery">the period of `run`'s progress lines; default <see cref="ProgressEvery"/> (tests shorten it).</param>
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr, TimeSpan? progressEvery = null)
     {
         var root = new RootCommand("GoSched Workbench: Go's goroutine scheduler in C#, run from the command line.");
-        root.Subcommands.Add(RunCommand(stdout, stderr));
+        root.Subcommands.Add(RunCommand(stdout, stderr, progressEvery ?? ProgressEvery));
         root.Subcommands.Add(WorkloadsCommand(stdout, stderr));
         root.Subcommands.Add(BenchCommand(stdout, stderr));
         root.Subcommands.Add(NotebookCommand(stdout, stderr));
@@ -152,7 +156,7 @@ public static class CliApp
         return cmd;
     }
 
-    private static Command RunCommand(TextWriter stdout, TextWriter stderr)
+    private static Command RunCommand(TextWriter stdout, TextWriter stderr, TimeSpan progressEvery)
     {
         var workload = new Argument<string>("workload") { Description = "workload name (see `gosched workloads`)" };
         var gomaxprocs = IntOptions.Create("--gomaxprocs", "number of Ps (default: CPUs)");
@@ -186,7 +190,12 @@ public static class CliApp
                 bool asJson = parse.GetValue(json);
                 // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
                 // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
-                var result = w.Run(cfg, wargs, limit, TextWriter.Synchronized(stderr));
+                // So do the progress lines of a long run.
+                var log = TextWriter.Synchronized(stderr);
+                RunResult result;
+                var runLimit = limit ?? DefaultRunTimeout;
+                using (var progress = new RunProgress(log, w.Name, runLimit, progressEvery))
+                    result = w.Run(cfg, wargs, runLimit, log, started: progress.Start);
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)
@@ -204,6 +213,9 @@ public static class CliApp
         });
         return cmd;
     }
+
+    /// <summary>--timeout's default, as the help says.</summary>
+    private static readonly TimeSpan DefaultRunTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>The shortest and longest --timeout and --cell-timeout.</summary>
     internal const long MinTimeoutNs = 1_000_000, MaxTimeoutNs = 24 * 3_600_000_000_000L;
@@ -276,6 +288,47 @@ public static class CliApp
             d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
         }
         return d;
+    }
+}
+
+/// <summary>
+/// A long headless run's progress, on stderr: a line every period once the run has lasted that
+/// long, so short runs print none. `run mutex --arg hold=500us` was 20 s of silence. The figures
+/// are the runtime's (GoRuntime.Stats): a workload reports its own only when it ends.
+/// </summary>
+internal sealed class RunProgress(TextWriter log, string workload, TimeSpan timeout, TimeSpan every) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private Timer? _timer;
+    private bool _done;
+
+    /// <summary>Starts the lines; Workload.Run calls it with the run's runtime before the run starts.</summary>
+    public void Start(GoRuntime rt)
+    {
+        long begin = System.Diagnostics.Stopwatch.GetTimestamp();
+        string limit = WorkloadParam.FormatDuration(timeout.Ticks * 100);
+        lock (_lock)
+            _timer = new Timer(_ =>
+            {
+                lock (_lock)
+                {
+                    // A tick that fires as the run ends says nothing: the summary follows.
+                    if (_done) return;
+                    var s = rt.Stats();
+                    double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds;
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"gosched run: {workload} still running at {elapsed:0.#} s (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished"));
+                }
+            }, null, every, every);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _done = true;
+            _timer?.Dispose();
+        }
     }
 }
 

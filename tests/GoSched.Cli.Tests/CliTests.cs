@@ -147,6 +147,27 @@ public class CliTests
     }
 
     [Fact]
+    public void ALongRunSaysHowFarItGotOnStderrAndAShortOneSaysNothing()
+    {
+        // `run mutex --arg hold=500us` was 20 s without a line. Progress every 100 ms here (5 s in
+        // gosched): fanout's two workers spin 300 ms and 600 ms.
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Build(o, e, progressEvery: TimeSpan.FromMilliseconds(100))
+            .Parse(["run", "fanout", "--gomaxprocs", "2", "--json", "--arg", "rounds=1", "--arg", "workers=2", "--arg", "unit=300ms"])
+            .Invoke(new System.CommandLine.InvocationConfiguration { Output = o, Error = e });
+        Assert.True(code == 0, e.ToString());
+        using var doc = JsonDocument.Parse(o.ToString()); // stdout is still the one JSON object
+        var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        Assert.True(lines.Count >= 2, $"progress lines: {lines.Count}\n{e}");
+        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m\): \d+ goroutines started, \d+ finished$", l));
+
+        var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
+        Assert.True(code2 == 0, stderr);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
     public void AQuickBenchTableChecksNoTargetAndSaysWhy()
     {
         // "-> MISSED" and "-> met" beside "quick mode: ... not a measurement" read as verdicts.
