@@ -27,6 +27,11 @@ public class DirectiveTests : KernelTestBase
     [InlineData("#!gosched config --gomaxprocs 2 --gomaxprocs 3", "option '--gomaxprocs' is given more than once")]
     [InlineData("#!gosched config 4", "#!gosched config: unexpected '4'")]
     [InlineData("#!gosched status --verbose", "#!gosched status: unknown option '--verbose'; valid options: --wait")]
+    // A knob on a run line, as `gosched run` takes it: the list of run's options did not say where it goes.
+    [InlineData("#!gosched run fanout --gomaxprocs 0", "#!gosched run: unknown option '--gomaxprocs'; valid options: --arg, --name, --background. " +
+        "GOMAXPROCS and the other knobs are set before the run, with `#!gosched config --gomaxprocs N`")]
+    [InlineData("#!gosched run fanout --steal-tries 0", "with `#!gosched config --steal-tries N`")]
+    [InlineData("#!gosched run fanout --godebug runnext=0", "with `#!gosched config --godebug \"name=value,...\"`")]
     [InlineData("#!gosched run fanout pingpong", "unexpected 'pingpong' after 'fanout' (#!gosched run takes one workload)")]
     [InlineData("#!gosched run fanout --arg \"workers=1", "unterminated quote")]
     [InlineData("#!gosched plot runq --runs", "option '--runs' needs a value")]

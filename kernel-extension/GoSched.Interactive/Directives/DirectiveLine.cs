@@ -93,7 +93,7 @@ internal sealed class DirectiveLine
             }
 
             var parameter = sub.Parameters.FirstOrDefault(p => p.Name == token)
-                ?? throw new DirectiveException($"{where}: unknown option '{token}'; valid options: {DescribeOptions(sub)}");
+                ?? throw new DirectiveException($"{where}: unknown option '{token}'; valid options: {DescribeOptions(sub)}{KnobHint(root, sub, token)}");
             string? optionValue = null;
             if (!parameter.Flag)
             {
@@ -113,6 +113,19 @@ internal sealed class DirectiveLine
             options.Add((token, optionValue));
         }
         return new DirectiveLine(text, sub.Name, value, options);
+    }
+
+    /// <summary>
+    /// For a config option written on a run line (`run fanout --gomaxprocs 2`, as `gosched run`
+    /// takes it): where it goes. The list of run's options alone did not say.
+    /// </summary>
+    private static string KnobHint(KernelActionDirective root, KernelActionDirective sub, string token)
+    {
+        if (sub.Name != GoSchedDirective.Run
+            || root.Subcommands.FirstOrDefault(s => s.Name == GoSchedDirective.Config)?.Parameters.FirstOrDefault(p => p.Name == token) is not { } knob)
+            return "";
+        string value = knob.Flag ? "" : token == "--godebug" ? " \"name=value,...\"" : " N";
+        return $". GOMAXPROCS and the other knobs are set before the run, with `{root.Name} {GoSchedDirective.Config} {token}{value}`";
     }
 
     private static string DescribeOptions(KernelActionDirective sub)
