@@ -1,3 +1,4 @@
+using GoSched.Interactive.Workbench;
 using GoSched.Observability;
 
 namespace GoSched.Interactive.Tests;
@@ -76,5 +77,22 @@ public class DirectiveTests : KernelTestBase
         var result = await SucceedsAsync("lastRun.Workload");
         Assert.Contains(result.Events, e => e is Microsoft.DotNet.Interactive.Events.ReturnValueProduced { Value: "fanout" });
         Assert.IsType<Recording>(await ValueAsync<object>("lastRun"));
+    }
+}
+
+/// <summary>The help on the real catalogue, whose descriptions end without a full stop.</summary>
+public sealed class HelpOnTheRuntimeTests : KernelTestBase
+{
+    private protected override IGoSchedBackend UseBackend() => new RuntimeBackend();
+
+    [Fact]
+    public async Task Each_workload_description_is_a_sentence_before_its_parameters()
+    {
+        // "... (very unequal work, so stealing matters) Parameters: `rounds=3`, ..." ran on without a stop.
+        string help = Assert.Single(Displayed(await SucceedsAsync("#!gosched help"), Markdown));
+        var entries = help.Split('\n').Where(l => l.StartsWith("- **`", StringComparison.Ordinal) && l.Contains(" Parameters: ")).ToList();
+        Assert.Equal(GoSched.Workloads.WorkloadCatalog.All.Count, entries.Count);
+        Assert.All(entries, l => Assert.Matches(@"[^.]\. Parameters: ", l));
+        Assert.Contains("- **`fanout`**: " + GoSched.Workloads.WorkloadCatalog.Get("fanout").Description + ". Parameters: `rounds=3`", help);
     }
 }

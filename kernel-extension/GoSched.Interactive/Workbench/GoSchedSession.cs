@@ -252,7 +252,11 @@ internal sealed class GoSchedSession
         foreach (var w in _backend.Workloads)
         {
             string args = string.Join(", ", w.Parameters.Select(p => $"`{p.Name}={p.Default}`"));
-            md.AppendLine($"- **`{w.Name}`**: {w.Description}{(args.Length > 0 ? $" Parameters: {args}." : "")}");
+            // The catalogue's descriptions are phrases with no full stop ("... so stealing matters"),
+            // which ran into "Parameters:"; the fake backend's and a notebook's own end with one.
+            string description = w.Description.TrimEnd();
+            if (!description.EndsWith('.') && !description.EndsWith('!') && !description.EndsWith('?')) description += ".";
+            md.AppendLine($"- **`{w.Name}`**: {description}{(args.Length > 0 ? $" Parameters: {args}." : "")}");
         }
         md.AppendLine().AppendLine(
             $"After a run its recording is the C# variable `{LastRunVariable}` (and the `--name` given); " +
