@@ -73,7 +73,7 @@ internal static class CommandLineErrors
 /// <summary>Integer options whose bad values are reported as "--name value: not an integer".</summary>
 internal static class IntOptions
 {
-    /// <summary>An int option with a default.</summary>
+    /// <summary>An int option with a default, which the help shows as "[default: N]" (leave it out of the description).</summary>
     public static Option<int> Create(string name, string description, int defaultValue) => new(name)
     {
         Description = description,

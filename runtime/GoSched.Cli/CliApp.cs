@@ -36,8 +36,8 @@ public static class CliApp
     private static Command BenchCommand(TextWriter stdout, TextWriter stderr)
     {
         var workload = new Argument<string>("workload") { Description = $"benchmark: {string.Join(", ", BenchRunner.Names)}" };
-        var gomaxprocs = IntOptions.Create("--gomaxprocs", "Ps for gosched and GOMAXPROCS for Go (default 2)", 2);
-        var reps = IntOptions.Create("--reps", "timed repetitions of each system (default 7)", 7);
+        var gomaxprocs = IntOptions.Create("--gomaxprocs", "Ps for gosched and GOMAXPROCS for Go", 2);
+        var reps = IntOptions.Create("--reps", "timed repetitions of each system", 7);
         var quick = new Option<bool>("--quick") { Description = "small sizes, one repetition, no Go: checks that it runs" };
         var noGo = new Option<bool>("--no-go") { Description = "skip the Go 1.19 reference" };
         var godebug = new Option<string?>("--godebug") { Description = "further gosched knobs, name=value,..." };
@@ -90,7 +90,7 @@ public static class CliApp
     private static Command NotebookCommand(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
-        var outDir = new Option<string>("--out") { Description = "output folder (default: out)", DefaultValueFactory = _ => "out" };
+        var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "out" };
         var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
         var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")

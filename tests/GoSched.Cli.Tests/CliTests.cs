@@ -198,6 +198,19 @@ public class CliTests
         Assert.Equal("-0.0002", WorkloadRun.FormatFigure(-0.0002));
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("bench")]
+    [InlineData("notebook")]
+    [InlineData("workloads")]
+    public void HelpSaysEachDefaultOnce(string command)
+    {
+        // "--out <out>  output folder (default: out) [default: out]": the parser adds the second.
+        var (code, stdout, _) = Invoke(command, "--help");
+        Assert.Equal(0, code);
+        Assert.DoesNotContain(stdout.Split('\n'), l => l.Contains("(default") && l.Contains("[default:"));
+    }
+
     [Fact]
     public void UnknownOptionIsRejectedByTheParser()
     {
