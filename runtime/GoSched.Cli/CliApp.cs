@@ -138,7 +138,7 @@ public static class CliApp
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
                 foreach (var n in result.Notes) stderr.WriteLine($"gosched notebook: {n}");
                 string errors = result.AllowedErrors.Count switch { 0 => "", 1 => " (1 with an error)", var n => $" ({n} with errors)" };
-                stdout.WriteLine($"{result.CellsRun} cells run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");
+                stdout.WriteLine($"{result.CellsRun} {(result.CellsRun == 1 ? "cell" : "cells")} run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");
                 return result.ExitCode;
             }
             catch (NotebookException e)

@@ -58,7 +58,7 @@ public sealed class BadInputTests : IDisposable
         var stops = CliTests.Invoke("notebook", nb, "--out", Path.Combine(_dir, "a"));
         Assert.Equal(1, stops.Code);
         Assert.Contains("gosched notebook: cell 1: ", stops.Err);
-        Assert.StartsWith("1 cells run;", stops.Out);
+        Assert.StartsWith("1 cell run;", stops.Out);
 
         var goesOn = CliTests.Invoke("notebook", nb, "--out", Path.Combine(_dir, "b"), "--allow-errors");
         Assert.True(goesOn.Code == 0, goesOn.Err);
