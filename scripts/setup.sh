@@ -2,7 +2,7 @@
 # Installs what the workbench needs on a fresh Debian machine. Safe to run again: a second run
 # changes nothing and prints nothing.
 #
-# What it sets up (DESIGN.md, "The kernel extension"):
+# What it sets up:
 #   1. Debian's Jupyter (jupyter-nbconvert, python3-nbclient, jupyter-client, python3-ipykernel) and
 #      golang-go for the Go reference programs, each only if missing.
 #   2. The dotnet-interactive tool at a pinned version, in a fixed tool path of its own.

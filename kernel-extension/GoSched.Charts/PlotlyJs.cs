@@ -4,7 +4,7 @@
 // the plotly.js it was built against as a resource ("Plotly.NET.plotly-<version>.min.js"), so the
 // page can carry it instead: once, before the first chart.
 //
-// The guard (DESIGN.md): plotly.min.js is a UMD bundle. Where require.js is on the page (classic
+// The guard: plotly.min.js is a UMD bundle. Where require.js is on the page (classic
 // Jupyter, nbconvert's HTML) it sees a global `define` with `.amd`, registers itself as an anonymous
 // AMD module and never sets window.Plotly, so the charts, which call Plotly.newPlot, stay blank. The
 // bundle therefore runs inside a function whose parameters `define`, `exports` and `module` are

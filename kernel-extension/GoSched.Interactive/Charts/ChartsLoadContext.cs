@@ -2,8 +2,9 @@
 //
 // Plotly.NET 6 needs FSharp.Core 10.1; the dotnet-interactive host (1.0.712001) has already loaded
 // FSharp.Core 10.0 into its default load context, and the default context never loads a second
-// version of an assembly, so inside the real kernel a Plotly.NET chart throws FileNotFoundException
-// (DESIGN.md). In-process tests cannot see this: their default context has no FSharp.Core at all.
+// version of an assembly, so inside the real kernel a Plotly.NET chart throws FileNotFoundException.
+// In-process tests cannot see this: their default context has no FSharp.Core at all (the notebook
+// tests in real Jupyter, tests/GoSched.Notebook.Tests/RealJupyterTests.cs, do).
 //
 // So the renderer and everything it needs sit in charts/ beside this assembly and are loaded here,
 // where FSharp.Core 10.1 is the only FSharp.Core. Three kinds of names are resolved:

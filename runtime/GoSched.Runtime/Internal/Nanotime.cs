@@ -1,4 +1,4 @@
-// The clock: the one place the runtime reads time (see DESIGN.md, "One seam").
+// The clock: the one place the runtime reads time.
 //
 // Stopwatch on Linux reads CLOCK_MONOTONIC with nanosecond resolution (about 25 ns a read here).
 // Environment.TickCount64 is never used: it steps every 4 ms on these machines.
