@@ -298,37 +298,36 @@ public static class CliApp
 /// </summary>
 internal sealed class RunProgress(TextWriter log, string workload, TimeSpan timeout, TimeSpan every) : IDisposable
 {
-    private readonly Lock _lock = new();
-    private Timer? _timer;
-    private bool _done;
+    // A thread of its own rather than a System.Threading.Timer: timer callbacks run on the .NET
+    // ThreadPool, which a busy host (the test runner, a kernel) can starve for longer than a whole
+    // run, and then the lines never come.
+    private readonly ManualResetEventSlim _done = new();
+    private Thread? _thread;
 
     /// <summary>Starts the lines; Workload.Run calls it with the run's runtime before the run starts.</summary>
     public void Start(GoRuntime rt)
     {
         long begin = System.Diagnostics.Stopwatch.GetTimestamp();
         string limit = WorkloadParam.FormatDuration(timeout.Ticks * 100);
-        lock (_lock)
-            _timer = new Timer(_ =>
+        _thread = new Thread(() =>
+        {
+            // A tick that comes as the run ends says nothing: the summary follows.
+            while (!_done.Wait(every))
             {
-                lock (_lock)
-                {
-                    // A tick that fires as the run ends says nothing: the summary follows.
-                    if (_done) return;
-                    var s = rt.Stats();
-                    double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds;
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"gosched run: {workload} still running at {elapsed:0.#} s (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished"));
-                }
-            }, null, every, every);
+                var s = rt.Stats();
+                double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds;
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"gosched run: {workload} still running at {elapsed:0.#} s (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished"));
+            }
+        }) { IsBackground = true, Name = "gosched run progress" };
+        _thread.Start();
     }
 
     public void Dispose()
     {
-        lock (_lock)
-        {
-            _done = true;
-            _timer?.Dispose();
-        }
+        _done.Set();
+        _thread?.Join();
+        _done.Dispose();
     }
 }
 
