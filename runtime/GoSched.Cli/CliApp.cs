@@ -343,12 +343,15 @@ public static class Summary
             ? $"{kv.Key}={WorkloadParam.FormatDuration(kv.Value)}" : $"{kv.Key}={kv.Value}";
         o.WriteLine($"workload     {workload} {string.Join(" ", r.Arguments.Select(Arg))}");
         o.WriteLine($"settings     {r.Config}");
-        o.WriteLine($"wall         {(r.WallNs / 1e6).ToString("0.###", inv)} ms");
+        // Two walls that differ: the run's (runtime start to stop) and a workload's own wall_ms (its
+        // timed section, e.g. fanout's first spawn to last Wait). Each line says which it is.
+        o.WriteLine($"wall         {(r.WallNs / 1e6).ToString("0.###", inv)} ms, the whole run (runtime start to stop)");
         o.WriteLine($"goroutines   {r.GoroutinesStarted} started, {r.GoroutinesFinished} finished");
         o.WriteLine($"steals       {r.StealOps} ops, {r.StolenGoroutines} goroutines");
+        if (r.Metrics.Count > 0) o.WriteLine("figures      the workload's own, timed inside it:");
         foreach (var (k, v) in r.Metrics) o.WriteLine($"{k,-12} {WorkloadRun.FormatFigure(v)}");
         if (TimerFigures(r) is { } t)
-            o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
+            o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness (fired - due, in runOneTimer) p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
                         $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}"));
         // The error's message follows on stderr; a timeout is no error of the program's ("error: TimeoutException").
         o.WriteLine($"result       {r.Error switch { null => "ok", TimeoutException => "timed out", var e => "error: " + e.GetType().Name }}");

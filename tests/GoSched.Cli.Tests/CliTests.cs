@@ -116,7 +116,7 @@ public class CliTests
         {
             var (code, stdout, stderr) = Invoke("run", "timers", "--gomaxprocs", "1", "--arg", "goroutines=5", "--arg", "sleeps=2", "--arg", "min=1ms", "--arg", "max=2ms");
             Assert.True(code == 0, stderr);
-            Assert.Matches(@"(?m)^timers +\d+ fired; lateness p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
+            Assert.Matches(@"(?m)^timers +\d+ fired; lateness \(fired - due, in runOneTimer\) p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
             (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
             Assert.Equal(2, code);
             Assert.Contains("timed out: the run did not finish within 0.018 s (its 0.02 s timeout, less the 0.002 s kept to stop its threads)", stderr);
@@ -194,6 +194,9 @@ public class CliTests
         Assert.Contains("parks_per_lock 0.0002\n", text.ReplaceLineEndings("\n"));
         Assert.Contains("ns_per_lock  2197.582\n", text.ReplaceLineEndings("\n"));
         Assert.Contains("zero         0\n", text.ReplaceLineEndings("\n"));
+        // The run's wall and the workload's wall_ms differ (fanout: 937.9 vs 909.6 ms) and say so.
+        Assert.Matches(@"\nwall         [0-9.]+ ms, the whole run \(runtime start to stop\)\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains("\nfigures      the workload's own, timed inside it:\nparks        8\n", text.ReplaceLineEndings("\n"));
         Assert.Equal("1.5E-05", WorkloadRun.FormatFigure(0.000015));
         Assert.Equal("-0.0002", WorkloadRun.FormatFigure(-0.0002));
     }
