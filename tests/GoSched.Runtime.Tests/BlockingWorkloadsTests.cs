@@ -43,6 +43,7 @@ public class BlockingWorkloadsTests
     public void ResizeChangesGomaxprocsAndLosesNothing()
     {
         var r = Run("resize", "gomaxprocs=2,sampleperiodus=500", ("goroutines", "16"), ("changes", "10"), ("interval", "1ms"), ("maxprocs", "4"), ("seed", "3"));
+        Assert.Equal(10, r.Metrics["changes"]); // each of the 10 asks for a value other than the current one
         Assert.Equal(r.Metrics["changes"], r.Recording.Pauses.Count(p => p.Reason == "GOMAXPROCS"));
         Assert.True(r.Metrics["values"] > 0);
         Assert.Contains(r.Recording.Samples, s => s.Gomaxprocs != 2);
