@@ -149,9 +149,11 @@ public sealed record BenchReport
         sb.AppendLine(Inv($"  gosched/go = {OptNum(RatioGoschedGo)}   gosched/dotnet = {OptNum(RatioGoschedDotnet)}"));
         if (Breakdown != null)
         {
-            sb.AppendLine(Inv($"  {"figure",-20} {"gosched",10} {"dotnet",10} {"go",10} {"gosched/go",11} {"gosched/dotnet",15}"));
+            // The name column as wide as the longest name (locked_ns_per_roundtrip is 25).
+            int w = Math.Max("figure".Length, Breakdown.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max());
+            sb.AppendLine(Inv($"  {"figure".PadRight(w)} {"gosched",10} {"dotnet",10} {"go",10} {"gosched/go",11} {"gosched/dotnet",15}"));
             foreach (var (k, c) in Breakdown)
-                sb.AppendLine(Inv($"  {k,-20} {OptNum(c.Gosched),10} {OptNum(c.Dotnet),10} {OptNum(c.Go),10} {OptNum(c.RatioGoschedGo),11} {OptNum(c.RatioGoschedDotnet),15}"));
+                sb.AppendLine(Inv($"  {k.PadRight(w)} {OptNum(c.Gosched),10} {OptNum(c.Dotnet),10} {OptNum(c.Go),10} {OptNum(c.RatioGoschedGo),11} {OptNum(c.RatioGoschedDotnet),15}"));
         }
         foreach (var t in Targets)
             sb.AppendLine(Inv($"  target {t.Target}: {OptNum(t.Value)} -> {(t.Met switch { true => "met", false => "MISSED", null => t.NotChecked is { } why ? $"not checked ({why})" : "not measured" })}"));

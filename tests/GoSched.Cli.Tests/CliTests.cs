@@ -179,6 +179,24 @@ public class CliTests
     }
 
     [Fact]
+    public void ABenchBreakdownTableKeepsItsColumnsUnderTheirHeaders()
+    {
+        // locked's figure names (locked_ns_per_roundtrip, 25 characters) pushed every number of
+        // their rows past the header's 20-character name column.
+        var (code, stdout, stderr) = Invoke("bench", "locked", "--quick");
+        Assert.True(code == 0, stderr);
+        var lines = stdout.ReplaceLineEndings("\n").Split('\n');
+        int header = Array.FindIndex(lines, l => l.StartsWith("  figure ", StringComparison.Ordinal));
+        Assert.True(header >= 0, stdout);
+        var rows = lines.Skip(header + 1).TakeWhile(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("  target", StringComparison.Ordinal) && !l.StartsWith("  note", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Count);
+        int goschedEnd = lines[header].IndexOf("gosched", StringComparison.Ordinal) + "gosched".Length;
+        // The gosched figure is right-aligned under its header: it ends where "gosched" ends.
+        Assert.All(rows, r => Assert.Matches(@"^  \S+ +\S+$", r[..goschedEnd]));
+        Assert.All(rows, r => Assert.Equal(' ', r[goschedEnd]));
+    }
+
+    [Fact]
     public void SummaryPrintsASmallFigureThatIsNotZeroAsNotZero()
     {
         // The mutex workload's parks_per_lock: 8 parks in 40,000 locks printed "parks_per_lock 0"
