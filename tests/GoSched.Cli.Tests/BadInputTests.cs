@@ -67,6 +67,32 @@ public sealed class BadInputTests : IDisposable
         Assert.StartsWith("2 cells run (1 with an error);", goesOn.Out);
     }
 
+    // A raw cell came back as an empty code cell (outputs, execution_count and kernel metadata added).
+    [Fact]
+    public void RawCellsAreWrittenBackAsTheyWereRead()
+    {
+        const string Raw = """{"cell_type":"raw","metadata":{"format":"text/x-rst","tags":["keep"]},"source":["Raw *text* <é>\n","line two"]}""";
+        string nb = Notebook("raw.ipynb", $$"""
+            {"cells":[
+              {{Raw}},
+              {"cell_type":"markdown","metadata":{},"source":"# Title"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.StartsWith("1 cell run;", r.Out);
+
+        using var executed = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "raw.ipynb")));
+        var cells = executed.RootElement.GetProperty("cells");
+        using var raw = JsonDocument.Parse(Raw);
+        Assert.True(JsonElement.DeepEquals(raw.RootElement, cells[0]), $"the raw cell was written as {cells[0]}");
+        Assert.Equal("markdown", cells[1].GetProperty("cell_type").GetString());
+        Assert.Equal(1, cells[2].GetProperty("execution_count").GetInt32());
+        Assert.Contains("<pre>2</pre>", cells[2].GetProperty("outputs").GetRawText());
+    }
+
     // 2. Reading and writing errors were .NET's messages.
     [Fact]
     public void InvalidJsonSaysWhereAndAnEmptyFileSaysSo()
