@@ -206,8 +206,8 @@ public sealed class NotebookRunner
 
     /// <summary>
     /// Checks that the file is a Jupyter notebook this runner can run: JSON, an object with
-    /// nbformat 4 and a list of cells, each an object with a cell_type and a source (a string or a
-    /// list of strings). Returns the raw cells (nbformat's cell_type "raw") as they are in the file:
+    /// nbformat 4 and a list of cells, each an object with a cell_type nbformat 4 knows and a
+    /// source (a string or a list of strings). Returns the raw cells (nbformat's cell_type "raw") as they are in the file:
     /// the document reader turns them into code cells of the default kernel.
     /// </summary>
     private static RawCells CheckNotebook(byte[] bytes, string shown)
@@ -259,6 +259,9 @@ public sealed class NotebookRunner
     {
         if (cell.ValueKind != System.Text.Json.JsonValueKind.Object) return $"is a JSON {Kind(cell.ValueKind)}, not a cell";
         if (!cell.TryGetProperty("cell_type", out var type) || type.ValueKind != System.Text.Json.JsonValueKind.String) return "has no cell_type";
+        // The document reader takes any other type for code: a "weird" cell was run as C# and written back as code.
+        if (type.GetString() is not ("code" or "markdown" or "raw"))
+            return $"has cell_type {type.GetRawText()}; nbformat 4 knows code, markdown and raw";
         if (!cell.TryGetProperty("source", out var source)) return "has no source";
         bool text = source.ValueKind == System.Text.Json.JsonValueKind.String
             || source.ValueKind == System.Text.Json.JsonValueKind.Array && source.EnumerateArray().All(l => l.ValueKind == System.Text.Json.JsonValueKind.String);

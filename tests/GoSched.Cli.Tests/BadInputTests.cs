@@ -93,6 +93,23 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("<pre>2</pre>", cells[2].GetProperty("outputs").GetRawText());
     }
 
+    // A cell of a type nbformat 4 does not have ("weird") was run as C# and written back as code.
+    [Fact]
+    public void ACellOfAnUnknownTypeIsRefusedAndNothingIsWritten()
+    {
+        string nb = Notebook("weird.ipynb", """
+            {"cells":[
+              {"cell_type":"markdown","metadata":{},"source":"# Title"},
+              {"cell_type":"weird","metadata":{},"source":"1+1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        AssertOneLineError(r, $"{nb}: not a Jupyter notebook (cell 2 has cell_type \"weird\"; nbformat 4 knows code, markdown and raw)");
+        Assert.Equal("", r.Out);
+        Assert.False(Directory.Exists(outDir), "an output folder was made for a notebook that was refused");
+    }
+
     // 2. Reading and writing errors were .NET's messages.
     [Fact]
     public void InvalidJsonSaysWhereAndAnEmptyFileSaysSo()
