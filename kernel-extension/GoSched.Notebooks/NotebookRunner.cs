@@ -104,7 +104,7 @@ public sealed class NotebookRunner
     /// at the notebook's folder, as in Jupyter: the process's current directory is that folder while
     /// the cells run.
     /// </summary>
-    /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), before anything is written; or the output folder or files cannot be written.</exception>
+    /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), or the executed notebook would be written over it, before anything is written; or the output folder or files cannot be written.</exception>
     public async Task<NotebookResult> RunAsync(string notebookPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
         string shown = notebookPath; // as the caller named it, in messages
@@ -131,6 +131,12 @@ public sealed class NotebookRunner
             throw new NotebookException($"{shown}: not a Jupyter notebook the kernel can read (nbformat 4 expected{where})", e);
         }
         if (document.Elements.Count != raw.Cells) raw.Json.Clear(); // cells that do not line up: nothing to skip or put back
+        string name = Path.GetFileNameWithoutExtension(notebookPath);
+        string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
+        // `--out .` beside the notebook wrote the executed notebook over it. Full paths, so that
+        // dir/sub/.. and a relative name of the same folder are seen for what they are.
+        if (string.Equals(Path.GetFullPath(ipynb), notebookPath, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+            throw new NotebookException($"{shown}: the output folder {outputDirectory} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
         CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
 
         var failures = new List<CellFailure>();
@@ -176,8 +182,6 @@ public sealed class NotebookRunner
             Formatter.ResetToDefault(); // the extension's and the notebook's formatters end with its kernel
         }
 
-        string name = Path.GetFileNameWithoutExtension(notebookPath);
-        string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
         await WriteOutputAsync(ipynb, async () =>
         {
             await using var output = File.Create(ipynb);

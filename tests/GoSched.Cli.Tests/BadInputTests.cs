@@ -141,6 +141,26 @@ public sealed class BadInputTests : IDisposable
             AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", "/proc/gosched-nope"), "cannot create the output folder /proc/gosched-nope: no such file or directory");
     }
 
+    // `--out .` in the notebook's own folder wrote the executed notebook over the notebook.
+    [Fact]
+    public void AnOutputFolderThatIsTheNotebooksOwnIsRefusedBeforeAnythingRuns()
+    {
+        const string Contents = """
+            {"cells":[{"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"System.IO.File.WriteAllText(\"ran\", \"\")"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """;
+        string nb = Notebook("m2.ipynb", Contents);
+        // Another spelling of the same folder: the paths are compared in full.
+        string same = Path.Combine(_dir, "sub", "..");
+        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
+        var r = CliTests.Invoke("notebook", nb, "--out", same);
+        AssertOneLineError(r, $"{nb}: the output folder {Path.GetFullPath(same)} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
+        Assert.Equal("", r.Out);
+        Assert.Equal(Contents, File.ReadAllText(nb));
+        Assert.False(File.Exists(Path.Combine(_dir, "ran")), "a cell ran");
+        Assert.False(File.Exists(Path.Combine(_dir, "m2.html")), "the page was written");
+    }
+
     // 3. Numbers the parser could not read and unknown options printed the whole help and a .NET type name.
     [Theory]
     [InlineData(new[] { "run", "fanout", "--gomaxprocs", "abc" }, "gosched run: --gomaxprocs abc: not an integer")]
