@@ -48,6 +48,15 @@ namespace GoSched.Notebooks;
 /// <summary>One failed cell: its number (1-based, counting every cell as Jupyter shows them) and what went wrong.</summary>
 public sealed record CellFailure(int Cell, string Source, string Message)
 {
+    /// <summary>
+    /// The error in one line, for a console: the first line of <see cref="Message"/>, which has the
+    /// whole, as the cell's output does. For an exception the cell threw, Message is the exception's
+    /// ToString(), whose first line is its type and the first line of its message; the rest is the
+    /// message's other lines and the stack trace (the cell's frames, then Roslyn's scripting ones).
+    /// For compiler errors it is the first of them.
+    /// </summary>
+    public string Summary => Message.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? Message[..end] : Message;
+
     public override string ToString() => $"cell {Cell}: {Message}";
 }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace GoSched.Cli.Tests;
 
@@ -65,6 +66,48 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("gosched notebook: cell 1: ", goesOn.Err);
         Assert.Contains("--allow-errors went on", goesOn.Err);
         Assert.StartsWith("2 cells run (1 with an error);", goesOn.Out);
+    }
+
+    // A cell that threw printed its exception's ToString() on stderr: the message's second line and a
+    // stack trace of Submission#3 and Roslyn's scripting frames, with --allow-errors's note stuck to
+    // the last of them.
+    [Fact]
+    public void AFailingCellIsOneLineOnStderrAndTheWholeErrorIsInItsOutput()
+    {
+        string nb = Notebook("boom.ipynb", """
+            {"cells":[
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"throw new System.InvalidOperationException(\"boom\\nsecond line\");"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"int x = nosuch; string y = alsonot;"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        // Every line on stderr is a progress line ("cell 2/3") or one of these.
+        static void AssertLines((int Code, string Out, string Err) r, params string[] expected)
+        {
+            var lines = r.Err.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !Regex.IsMatch(l, @"^cell \d+/\d+$"));
+            Assert.Equal(expected, lines);
+        }
+
+        string stops = Path.Combine(_dir, "a");
+        var r = CliTests.Invoke("notebook", nb, "--out", stops);
+        Assert.Equal(1, r.Code);
+        string written = Path.Combine(stops, "boom.ipynb");
+        AssertLines(r, $"gosched notebook: cell 2: System.InvalidOperationException: boom (the whole error is in the cell's output in {written})");
+        using (var executed = JsonDocument.Parse(File.ReadAllText(written)))
+        {
+            string output = executed.RootElement.GetProperty("cells")[1].GetProperty("outputs")[0].GetProperty("evalue").GetString()!;
+            Assert.StartsWith("System.InvalidOperationException: boom\nsecond line\n   at Submission#", output);
+        }
+
+        string goesOn = Path.Combine(_dir, "b");
+        r = CliTests.Invoke("notebook", nb, "--out", goesOn, "--allow-errors");
+        Assert.True(r.Code == 0, r.Err);
+        written = Path.Combine(goesOn, "boom.ipynb");
+        // A compiler error is no exception of the cell's: its first line is the first error.
+        AssertLines(r,
+            $"gosched notebook: cell 2: System.InvalidOperationException: boom (--allow-errors went on; the whole error is in the cell's output in {written})",
+            $"gosched notebook: cell 3: (1,9): error CS0103: The name 'nosuch' does not exist in the current context (--allow-errors went on; the whole error is in the cell's output in {written})");
+        Assert.Contains("alsonot", File.ReadAllText(written));
     }
 
     // A raw cell came back as an empty code cell (outputs, execution_count and kernel metadata added).
