@@ -35,12 +35,17 @@ feed=$gosched_home/feed
 # One setup at a time per GOSCHED_HOME: two checkouts testing at once must not pack into the feed,
 # or rewrite the NuGet and Jupyter settings, at the same moment. The script runs again under flock,
 # which holds the lock itself (-o): the compiler and MSBuild servers that dotnet leaves running
-# for minutes must not inherit it.
+# for minutes must not inherit it. A lock that is not free at once gets a line before the wait:
+# scripts/tour.sh sat silent for most of a minute while another checkout's setup held it. (A lock
+# taken between the look and the wait is waited for without the line; that window is short.)
 mkdir -p "$gosched_home"
 if [ -z "${GOSCHED_SETUP_LOCKED:-}" ] && command -v flock >/dev/null; then
   export GOSCHED_SETUP_LOCKED=1
-  rc=0; flock -o -w 900 -E 75 "$gosched_home/.setup.lock" "$self" "$@" || rc=$?
-  [ $rc -ne 75 ] || echo "setup: ERROR: another setup held $gosched_home/.setup.lock for 15 minutes" >&2
+  lock=$gosched_home/.setup.lock
+  rc=0; flock -n -E 75 "$lock" true || rc=$?
+  [ $rc -ne 75 ] || echo "setup: waiting for another setup to finish (lock $lock)"
+  rc=0; flock -o -w 900 -E 75 "$lock" "$self" "$@" || rc=$?
+  [ $rc -ne 75 ] || echo "setup: ERROR: another setup held $lock for 15 minutes" >&2
   exit $rc
 fi
 

@@ -22,8 +22,8 @@
 // error stays in the cell's output, the run goes on, and the result lists it apart from failures.
 // A cell that runs past CellTimeout fails in either case, even one that blocks its thread and
 // never sees the cancellation (Thread.Sleep, a goroutine that never awaits): the runner stops
-// waiting for it, writes what it has and leaves that kernel behind. Raw cells are not code and
-// are not run.
+// waiting for it, writes what it has and leaves that kernel behind. Raw cells are not code: they
+// are not run, and are written back as they were read.
 //
 // A notebook may end with a `#!gosched run ... --background` that nobody waited for. The runner
 // stops that run once the last cell has run, or a cell timed out (its results would not be in the notebook anyway, and
@@ -48,6 +48,15 @@ namespace GoSched.Notebooks;
 /// <summary>One failed cell: its number (1-based, counting every cell as Jupyter shows them) and what went wrong.</summary>
 public sealed record CellFailure(int Cell, string Source, string Message)
 {
+    /// <summary>
+    /// The error in one line, for a console: the first line of <see cref="Message"/>, which has the
+    /// whole, as the cell's output does. For an exception the cell threw, Message is the exception's
+    /// ToString(), whose first line is its type and the first line of its message; the rest is the
+    /// message's other lines and the stack trace (the cell's frames, then Roslyn's scripting ones).
+    /// For compiler errors it is the first of them.
+    /// </summary>
+    public string Summary => Message.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? Message[..end] : Message;
+
     public override string ToString() => $"cell {Cell}: {Message}";
 }
 
@@ -104,7 +113,7 @@ public sealed class NotebookRunner
     /// at the notebook's folder, as in Jupyter: the process's current directory is that folder while
     /// the cells run.
     /// </summary>
-    /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), before anything is written; or the output folder or files cannot be written.</exception>
+    /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), or the executed notebook would be written over it, before anything is written; or the output folder or files cannot be written.</exception>
     public async Task<NotebookResult> RunAsync(string notebookPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
         string shown = notebookPath; // as the caller named it, in messages
@@ -130,7 +139,13 @@ public sealed class NotebookRunner
             string where = e is System.Text.Json.JsonException { Path: { Length: > 0 } jsonPath } ? $": the value at {jsonPath} has an unexpected type" : "";
             throw new NotebookException($"{shown}: not a Jupyter notebook the kernel can read (nbformat 4 expected{where})", e);
         }
-        if (document.Elements.Count != raw.Cells) raw.Indexes.Clear(); // cells that do not line up: nothing to skip
+        if (document.Elements.Count != raw.Cells) raw.Json.Clear(); // cells that do not line up: nothing to skip or put back
+        string name = Path.GetFileNameWithoutExtension(notebookPath);
+        string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
+        // `--out .` beside the notebook wrote the executed notebook over it. Full paths, so that
+        // dir/sub/.. and a relative name of the same folder are seen for what they are.
+        if (string.Equals(Path.GetFullPath(ipynb), notebookPath, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+            throw new NotebookException($"{shown}: the output folder {outputDirectory} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
         CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
 
         var failures = new List<CellFailure>();
@@ -148,7 +163,7 @@ public sealed class NotebookRunner
             for (int i = 0; i < document.Elements.Count && failures.Count == 0; i++)
             {
                 var cell = document.Elements[i];
-                if (cell.KernelName == Markdown || raw.Indexes.Contains(i))
+                if (cell.KernelName == Markdown || raw.Json.ContainsKey(i))
                     continue;
                 cell.Outputs.Clear();
                 cell.ExecutionOrder = ++run;
@@ -176,12 +191,10 @@ public sealed class NotebookRunner
             Formatter.ResetToDefault(); // the extension's and the notebook's formatters end with its kernel
         }
 
-        string name = Path.GetFileNameWithoutExtension(notebookPath);
-        string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
         await WriteOutputAsync(ipynb, async () =>
         {
             await using var output = File.Create(ipynb);
-            Notebook.Write(document, output, kernelInfos);
+            WriteNotebook(document, kernelInfos, raw.Json, output);
         });
         string html = Path.Combine(outputDirectory, name + ".html");
         await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken));
@@ -201,16 +214,16 @@ public sealed class NotebookRunner
         }
     }
 
-    /// <summary>The raw cells of a notebook and how many cells it has in all.</summary>
-    private sealed record RawCellIndexes(HashSet<int> Indexes, int Cells);
+    /// <summary>The raw cells of a notebook (the JSON of each, by index) and how many cells it has in all.</summary>
+    private sealed record RawCells(Dictionary<int, string> Json, int Cells);
 
     /// <summary>
     /// Checks that the file is a Jupyter notebook this runner can run: JSON, an object with
-    /// nbformat 4 and a list of cells, each an object with a cell_type and a source (a string or a
-    /// list of strings). Returns the indexes of the raw cells (nbformat's cell_type "raw"), which
-    /// the document reader turns into code cells of the default kernel.
+    /// nbformat 4 and a list of cells, each an object with a cell_type nbformat 4 knows and a
+    /// source (a string or a list of strings). Returns the raw cells (nbformat's cell_type "raw") as they are in the file:
+    /// the document reader turns them into code cells of the default kernel.
     /// </summary>
-    private static RawCellIndexes CheckNotebook(byte[] bytes, string shown)
+    private static RawCells CheckNotebook(byte[] bytes, string shown)
     {
         const string Expected = "nbformat 4 with a cells list expected";
         string text = System.Text.Encoding.UTF8.GetString(bytes);
@@ -240,7 +253,7 @@ public sealed class NotebookRunner
                 throw new NotebookException($"{shown}: not a Jupyter notebook (its metadata is a JSON {Kind(metadata.ValueKind)}, not an object)");
             if (!root.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array)
                 throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; {(cells.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "it has no cells" : $"its cells are a JSON {Kind(cells.ValueKind)}, not a list")})");
-            var raw = new HashSet<int>();
+            var raw = new Dictionary<int, string>();
             int i = 0;
             foreach (var c in cells.EnumerateArray())
             {
@@ -248,9 +261,9 @@ public sealed class NotebookRunner
                 string? problem = CellProblem(c);
                 if (problem is not null)
                     throw new NotebookException($"{shown}: not a Jupyter notebook (cell {i} {problem})");
-                if (c.GetProperty("cell_type").GetString() == "raw") raw.Add(i - 1);
+                if (c.GetProperty("cell_type").GetString() == "raw") raw[i - 1] = c.GetRawText();
             }
-            return new RawCellIndexes(raw, i);
+            return new RawCells(raw, i);
         }
     }
 
@@ -259,6 +272,9 @@ public sealed class NotebookRunner
     {
         if (cell.ValueKind != System.Text.Json.JsonValueKind.Object) return $"is a JSON {Kind(cell.ValueKind)}, not a cell";
         if (!cell.TryGetProperty("cell_type", out var type) || type.ValueKind != System.Text.Json.JsonValueKind.String) return "has no cell_type";
+        // The document reader takes any other type for code: a "weird" cell was run as C# and written back as code.
+        if (type.GetString() is not ("code" or "markdown" or "raw"))
+            return $"has cell_type {type.GetRawText()}; nbformat 4 knows code, markdown and raw";
         if (!cell.TryGetProperty("source", out var source)) return "has no source";
         bool text = source.ValueKind == System.Text.Json.JsonValueKind.String
             || source.ValueKind == System.Text.Json.JsonValueKind.Array && source.EnumerateArray().All(l => l.ValueKind == System.Text.Json.JsonValueKind.String);
@@ -280,6 +296,35 @@ public sealed class NotebookRunner
         System.Text.Json.JsonValueKind.Null => "null",
         _ => "object",
     };
+
+    /// <summary>
+    /// Writes the executed notebook, with its raw cells as they were read. The document model has no
+    /// raw cell: the writer would write each one as a code cell, with outputs and kernel metadata
+    /// added. So a notebook with raw cells is written to memory first and those cells put back, in
+    /// the writer's layout (one-space indents, no escaping of HTML or non-ASCII characters); one
+    /// without is written as the writer writes it.
+    /// </summary>
+    private static void WriteNotebook(InteractiveDocument document, KernelInfoCollection kernelInfos, Dictionary<int, string> raw, Stream output)
+    {
+        if (raw.Count == 0)
+        {
+            Notebook.Write(document, output, kernelInfos);
+            return;
+        }
+        using var written = new MemoryStream();
+        Notebook.Write(document, written, kernelInfos);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(written.ToArray())!;
+        var cells = root["cells"]!.AsArray();
+        foreach (var (index, json) in raw)
+            cells[index] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        using var writer = new System.Text.Json.Utf8JsonWriter(output, new System.Text.Json.JsonWriterOptions
+        {
+            Indented = true,
+            IndentSize = 1,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+        root.WriteTo(writer);
+    }
 
     private static void CreateOutputDirectory(string directory)
     {

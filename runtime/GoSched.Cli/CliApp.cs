@@ -134,8 +134,11 @@ public static class CliApp
             try
             {
                 var result = await new NotebookRunner { Log = stderr, CellTimeout = limit, AllowErrors = parse.GetValue(allowErrors) }.RunAsync(path, Path.GetFullPath(output), ct);
-                foreach (var f in result.AllowedErrors) stderr.WriteLine($"gosched notebook: {f} (recorded in the cell's output; --allow-errors went on)");
-                foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: {f}");
+                // One line a cell: a thrown exception's stack trace (the cell's frames, then Roslyn's)
+                // and the lines after the first of any message are in the cell's output.
+                string where = $"the whole error is in the cell's output in {result.ExecutedNotebook}";
+                foreach (var f in result.AllowedErrors) stderr.WriteLine($"gosched notebook: cell {f.Cell}: {f.Summary} (--allow-errors went on; {where})");
+                foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: cell {f.Cell}: {f.Summary} ({where})");
                 foreach (var n in result.Notes) stderr.WriteLine($"gosched notebook: {n}");
                 string errors = result.AllowedErrors.Count switch { 0 => "", 1 => " (1 with an error)", var n => $" ({n} with errors)" };
                 stdout.WriteLine($"{result.CellsRun} {(result.CellsRun == 1 ? "cell" : "cells")} run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace GoSched.Cli.Tests;
 
@@ -67,6 +68,91 @@ public sealed class BadInputTests : IDisposable
         Assert.StartsWith("2 cells run (1 with an error);", goesOn.Out);
     }
 
+    // A cell that threw printed its exception's ToString() on stderr: the message's second line and a
+    // stack trace of Submission#3 and Roslyn's scripting frames, with --allow-errors's note stuck to
+    // the last of them.
+    [Fact]
+    public void AFailingCellIsOneLineOnStderrAndTheWholeErrorIsInItsOutput()
+    {
+        string nb = Notebook("boom.ipynb", """
+            {"cells":[
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"throw new System.InvalidOperationException(\"boom\\nsecond line\");"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"int x = nosuch; string y = alsonot;"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        // Every line on stderr is a progress line ("cell 2/3") or one of these.
+        static void AssertLines((int Code, string Out, string Err) r, params string[] expected)
+        {
+            var lines = r.Err.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !Regex.IsMatch(l, @"^cell \d+/\d+$"));
+            Assert.Equal(expected, lines);
+        }
+
+        string stops = Path.Combine(_dir, "a");
+        var r = CliTests.Invoke("notebook", nb, "--out", stops);
+        Assert.Equal(1, r.Code);
+        string written = Path.Combine(stops, "boom.ipynb");
+        AssertLines(r, $"gosched notebook: cell 2: System.InvalidOperationException: boom (the whole error is in the cell's output in {written})");
+        using (var executed = JsonDocument.Parse(File.ReadAllText(written)))
+        {
+            string output = executed.RootElement.GetProperty("cells")[1].GetProperty("outputs")[0].GetProperty("evalue").GetString()!;
+            Assert.StartsWith("System.InvalidOperationException: boom\nsecond line\n   at Submission#", output);
+        }
+
+        string goesOn = Path.Combine(_dir, "b");
+        r = CliTests.Invoke("notebook", nb, "--out", goesOn, "--allow-errors");
+        Assert.True(r.Code == 0, r.Err);
+        written = Path.Combine(goesOn, "boom.ipynb");
+        // A compiler error is no exception of the cell's: its first line is the first error.
+        AssertLines(r,
+            $"gosched notebook: cell 2: System.InvalidOperationException: boom (--allow-errors went on; the whole error is in the cell's output in {written})",
+            $"gosched notebook: cell 3: (1,9): error CS0103: The name 'nosuch' does not exist in the current context (--allow-errors went on; the whole error is in the cell's output in {written})");
+        Assert.Contains("alsonot", File.ReadAllText(written));
+    }
+
+    // A raw cell came back as an empty code cell (outputs, execution_count and kernel metadata added).
+    [Fact]
+    public void RawCellsAreWrittenBackAsTheyWereRead()
+    {
+        const string Raw = """{"cell_type":"raw","metadata":{"format":"text/x-rst","tags":["keep"]},"source":["Raw *text* <é>\n","line two"]}""";
+        string nb = Notebook("raw.ipynb", $$"""
+            {"cells":[
+              {{Raw}},
+              {"cell_type":"markdown","metadata":{},"source":"# Title"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.StartsWith("1 cell run;", r.Out);
+
+        using var executed = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "raw.ipynb")));
+        var cells = executed.RootElement.GetProperty("cells");
+        using var raw = JsonDocument.Parse(Raw);
+        Assert.True(JsonElement.DeepEquals(raw.RootElement, cells[0]), $"the raw cell was written as {cells[0]}");
+        Assert.Equal("markdown", cells[1].GetProperty("cell_type").GetString());
+        Assert.Equal(1, cells[2].GetProperty("execution_count").GetInt32());
+        Assert.Contains("<pre>2</pre>", cells[2].GetProperty("outputs").GetRawText());
+    }
+
+    // A cell of a type nbformat 4 does not have ("weird") was run as C# and written back as code.
+    [Fact]
+    public void ACellOfAnUnknownTypeIsRefusedAndNothingIsWritten()
+    {
+        string nb = Notebook("weird.ipynb", """
+            {"cells":[
+              {"cell_type":"markdown","metadata":{},"source":"# Title"},
+              {"cell_type":"weird","metadata":{},"source":"1+1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        AssertOneLineError(r, $"{nb}: not a Jupyter notebook (cell 2 has cell_type \"weird\"; nbformat 4 knows code, markdown and raw)");
+        Assert.Equal("", r.Out);
+        Assert.False(Directory.Exists(outDir), "an output folder was made for a notebook that was refused");
+    }
+
     // 2. Reading and writing errors were .NET's messages.
     [Fact]
     public void InvalidJsonSaysWhereAndAnEmptyFileSaysSo()
@@ -96,6 +182,26 @@ public sealed class BadInputTests : IDisposable
         AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", Path.Combine(file, "sub")), $"cannot create the output folder {Path.Combine(file, "sub")}: {file} is a file, not a folder");
         if (OperatingSystem.IsLinux())
             AssertOneLineError(CliTests.Invoke("notebook", nb, "--out", "/proc/gosched-nope"), "cannot create the output folder /proc/gosched-nope: no such file or directory");
+    }
+
+    // `--out .` in the notebook's own folder wrote the executed notebook over the notebook.
+    [Fact]
+    public void AnOutputFolderThatIsTheNotebooksOwnIsRefusedBeforeAnythingRuns()
+    {
+        const string Contents = """
+            {"cells":[{"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"System.IO.File.WriteAllText(\"ran\", \"\")"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """;
+        string nb = Notebook("m2.ipynb", Contents);
+        // Another spelling of the same folder: the paths are compared in full.
+        string same = Path.Combine(_dir, "sub", "..");
+        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
+        var r = CliTests.Invoke("notebook", nb, "--out", same);
+        AssertOneLineError(r, $"{nb}: the output folder {Path.GetFullPath(same)} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
+        Assert.Equal("", r.Out);
+        Assert.Equal(Contents, File.ReadAllText(nb));
+        Assert.False(File.Exists(Path.Combine(_dir, "ran")), "a cell ran");
+        Assert.False(File.Exists(Path.Combine(_dir, "m2.html")), "the page was written");
     }
 
     // 3. Numbers the parser could not read and unknown options printed the whole help and a .NET type name.
