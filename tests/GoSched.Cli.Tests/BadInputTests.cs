@@ -193,10 +193,10 @@ public sealed class BadInputTests : IDisposable
     // 7b. --timeout 100000h printed .NET's ArgumentOutOfRange message over two lines, and 50ns
     // (a TimeSpan of zero ticks) "the timeout must be positive (Parameter 'timeout')".
     [Theory]
-    [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h")]
-    [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h")]
-    [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h")]
-    [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h")]
+    [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h0m0s")]
+    [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h0m0s")]
+    [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h0m0s")]
+    [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h0m0s")]
     public void TimeoutsOutOfRangeNameTheRange(string command, string timeout, string expected) =>
         AssertOneLineError(command == "run"
             ? CliTests.Invoke("run", "fanout", "--timeout", timeout, "--arg", "rounds=1")

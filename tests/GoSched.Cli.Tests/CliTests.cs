@@ -101,7 +101,8 @@ public class CliTests
         Assert.Null(GoSched.Workloads.WorkloadParam.ParseDuration("1x"));
         var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1", "--arg", "workers=2", "--arg", "unit=1500us");
         Assert.Equal(0, code);
-        Assert.Contains("unit=1500us", stdout);
+        // Go's Duration.String(): 1.5ms, not 1500us.
+        Assert.Contains("unit=1.5ms", stdout);
     }
 
     [Fact]
@@ -160,7 +161,7 @@ public class CliTests
         using var doc = JsonDocument.Parse(o.ToString()); // stdout is still the one JSON object
         var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.True(lines.Count >= 2, $"progress lines: {lines.Count}\n{e}");
-        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m\): \d+ goroutines started, \d+ finished$", l));
+        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
 
         var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
         Assert.True(code2 == 0, stderr);

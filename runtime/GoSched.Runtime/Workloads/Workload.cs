@@ -66,16 +66,36 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
         return total > long.MaxValue ? null : (long)Math.Round(total);
     }
 
-    public static string FormatDuration(long ns) => ns switch
+    /// <summary>
+    /// A duration as Go's time.Duration.String() writes it (750ns, 50us, 1.5ms, 2s, 1m30s, 1h0m0s),
+    /// but with "us" for Go's "µs", as the parameters' defaults and help are written, so that what
+    /// is printed can be typed back as a value and <see cref="ParseDuration"/> reads it to the ns.
+    /// The old form, a whole number of the largest unit that divides it, echoed 1.5ms as 1500us.
+    /// </summary>
+    public static string FormatDuration(long ns)
     {
-        0 => "0s",
-        >= 3_600_000_000_000 when ns % 3_600_000_000_000 == 0 => $"{ns / 3_600_000_000_000}h",
-        >= 60_000_000_000 when ns % 60_000_000_000 == 0 => $"{ns / 60_000_000_000}m",
-        >= 1_000_000_000 when ns % 1_000_000_000 == 0 => $"{ns / 1_000_000_000}s",
-        >= 1_000_000 when ns % 1_000_000 == 0 => $"{ns / 1_000_000}ms",
-        >= 1_000 when ns % 1_000 == 0 => $"{ns / 1_000}us",
-        _ => $"{ns}ns",
-    };
+        if (ns == 0) return "0s";
+        // Go's own arithmetic, on the magnitude as an unsigned number: long.MinValue has no positive.
+        ulong u = ns < 0 ? unchecked(0UL - (ulong)ns) : (ulong)ns;
+        string sign = ns < 0 ? "-" : "";
+        // Below a second: one unit, the largest that leaves a whole part, with the rest as a fraction.
+        if (u < 1_000) return $"{sign}{Whole(u)}ns";
+        if (u < 1_000_000) return $"{sign}{Fraction(u, 1_000, 3)}us";
+        if (u < 1_000_000_000) return $"{sign}{Fraction(u, 1_000_000, 6)}ms";
+        // From a second up: hours and minutes once there are any, always the seconds (1h0m0s, as Go).
+        ulong seconds = u / 1_000_000_000, minutes = seconds / 60, hours = minutes / 60;
+        string s = $"{Fraction(seconds % 60 * 1_000_000_000 + u % 1_000_000_000, 1_000_000_000, 9)}s";
+        if (minutes == 0) return sign + s;
+        return hours == 0 ? $"{sign}{Whole(minutes)}m{s}" : $"{sign}{Whole(hours)}h{Whole(minutes % 60)}m{s}";
+
+        static string Whole(ulong v) => v.ToString(CultureInfo.InvariantCulture);
+        // v / unit with its fraction's trailing zeros left out, and no point when none is left (Go's fmtFrac).
+        static string Fraction(ulong v, ulong unit, int digits)
+        {
+            ulong frac = v % unit;
+            return frac == 0 ? Whole(v / unit) : $"{Whole(v / unit)}.{Whole(frac).PadLeft(digits, '0').TrimEnd('0')}";
+        }
+    }
 }
 
 /// <summary>Parsed parameters of one workload run.</summary>
