@@ -250,4 +250,24 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("Commands:", stdout);
         Assert.Contains("notebook <notebook>", stdout);
     }
+
+    // 10. --arg rounds=1,workers=2 said "rounds=1,workers=2: not an integer", where the notebook's
+    // #!gosched run takes commas; and a name given twice took the last value without a word.
+    [Fact]
+    public void ArgTakesCommasAsTheNotebookDoesAndEachNameOnce()
+    {
+        var (code, stdout, stderr) = CliTests.Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1,workers=2", "--arg", "unit=10us", "--json");
+        Assert.True(code == 0, stderr);
+        var arguments = JsonDocument.Parse(stdout).RootElement.GetProperty("arguments");
+        Assert.Equal(1, arguments.GetProperty("rounds").GetInt64());
+        Assert.Equal(2, arguments.GetProperty("workers").GetInt64());
+        Assert.Equal(10_000, arguments.GetProperty("unit").GetInt64());
+        const string twice = "gosched run: --arg rounds=2: rounds given twice (rounds=1 before it); give each parameter once";
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--arg", "rounds=1", "--arg", "rounds=2"), twice);
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--arg", "rounds=1,rounds=2"), twice);
+        (code, stdout, _) = CliTests.Invoke("run", "--help");
+        Assert.Equal(0, code);
+        string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim())); // the help wraps long descriptions
+        Assert.Contains("name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", help);
+    }
 }

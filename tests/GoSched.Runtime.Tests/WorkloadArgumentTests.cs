@@ -1,4 +1,5 @@
-// Workload arguments as text: durations as printed and read back.
+// Workload arguments as text: --arg values as `gosched run` and `#!gosched run` read them, and
+// durations as printed and read back.
 using GoSched.Workloads;
 
 namespace GoSched.Tests;
@@ -53,4 +54,28 @@ public class WorkloadArgumentTests
             Assert.True(WorkloadParam.ParseDuration(text) == ns, $"{ns} ns printed as {text}, read back as {WorkloadParam.ParseDuration(text)}");
         }
     }
+
+    private static readonly string[] s_fanout = ["rounds", "workers", "unit"];
+
+    /// <summary>`gosched run --arg rounds=1,workers=2` said "rounds=1,workers=2: not an integer"; the notebook took it.</summary>
+    [Fact]
+    public void ArgumentsMayBeRepeatedOrSeparatedWithCommas()
+    {
+        var args = WorkloadArgText.Parse("fanout", s_fanout, ["rounds=1,workers=2,", "unit=1ms", " , "]);
+        Assert.Equal(new Dictionary<string, string> { ["rounds"] = "1", ["workers"] = "2", ["unit"] = "1ms" }, args);
+        // Names as the parameter spells them, as Workload.Bind matches them.
+        Assert.Equal(new Dictionary<string, string> { ["workers"] = "3" }, WorkloadArgText.Parse("fanout", s_fanout, ["Workers = 3"]));
+    }
+
+    /// <summary>A name given twice took the last value without a word in `gosched run`.</summary>
+    [Theory]
+    [InlineData(new[] { "rounds=1", "rounds=2" }, "--arg rounds=2: rounds given twice (rounds=1 before it); give each parameter once")]
+    [InlineData(new[] { "rounds=1,rounds=2" }, "--arg rounds=2: rounds given twice (rounds=1 before it); give each parameter once")]
+    [InlineData(new[] { "rounds=1,workers=2", "ROUNDS=3" }, "--arg ROUNDS=3: rounds given twice (rounds=1 before it); give each parameter once")]
+    [InlineData(new[] { "rounds" }, "--arg rounds: expected name=value (fanout parameters: rounds, workers, unit)")]
+    [InlineData(new[] { "rounds=" }, "--arg rounds=: expected name=value (fanout parameters: rounds, workers, unit)")]
+    [InlineData(new[] { "rounds=1,=2" }, "--arg =2: expected name=value (fanout parameters: rounds, workers, unit)")]
+    [InlineData(new[] { "wrokers=3" }, "--arg wrokers=3: fanout has no parameter 'wrokers' (parameters: rounds, workers, unit)")]
+    public void BadArgumentsSayWhatIsWrong(string[] values, string expected) =>
+        Assert.Equal(expected, Assert.Throws<WorkloadException>(() => WorkloadArgText.Parse("fanout", s_fanout, values)).Message);
 }

@@ -98,6 +98,40 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     }
 }
 
+/// <summary>
+/// Workload arguments as written on a command line: `gosched run --arg` and the notebook's
+/// `#!gosched run --arg` read them with this one parser, so the two accept the same text.
+/// </summary>
+public static class WorkloadArgText
+{
+    /// <summary>
+    /// Reads --arg values given to workload <paramref name="workload"/>, whose parameters are
+    /// <paramref name="parameters"/>: each value is name=value, or several separated by commas
+    /// (rounds=1,workers=2). Names are matched without regard to case, as <see cref="Workload.Bind"/>
+    /// does, and come back as the parameter spells them; values are left as text, for Bind to
+    /// check. Throws <see cref="WorkloadException"/> for a piece that is not name=value, a name the
+    /// workload does not have, or a name given twice (the last one used to win without a word).
+    /// </summary>
+    public static Dictionary<string, string> Parse(string workload, IReadOnlyCollection<string> parameters, IEnumerable<string> values)
+    {
+        string names = parameters.Count == 0 ? "none" : string.Join(", ", parameters);
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0 || eq == pair.Length - 1)
+                throw new WorkloadException($"--arg {pair}: expected name=value ({workload} parameters: {names})");
+            string key = pair[..eq].Trim();
+            string name = parameters.FirstOrDefault(p => string.Equals(p, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new WorkloadException($"--arg {pair}: {workload} has no parameter '{key}' (parameters: {names})");
+            if (args.TryGetValue(name, out string? earlier))
+                throw new WorkloadException($"--arg {pair}: {name} given twice ({name}={earlier} before it); give each parameter once");
+            args[name] = pair[(eq + 1)..].Trim();
+        }
+        return args;
+    }
+}
+
 /// <summary>Parsed parameters of one workload run.</summary>
 public sealed class WorkloadArgs
 {
