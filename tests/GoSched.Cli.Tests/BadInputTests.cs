@@ -106,6 +106,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData(new[] { "run", "fanout", "--gomaxprocs" }, "gosched run: --gomaxprocs needs a value")]
     [InlineData(new[] { "run", "ring", "--arg", "hops=99999999999999999999" }, "gosched run: hops=99999999999999999999: must be between 1 and 2000000000")]
     [InlineData(new[] { "run", "ring", "--godebug", "gomaxprocs=99999999999999" }, "gosched run: gomaxprocs=99999999999999: out of range")]
+    // resize can change GOMAXPROCS only with another value to change to: maxprocs=1 made 0 or 1 changes and echoed changes=20.
+    [InlineData(new[] { "run", "resize", "--arg", "maxprocs=1" }, "gosched run: maxprocs=1: must be between 2 and 256")]
     [InlineData(new[] { "run", "ring", "--runq-size", "1048576", "--gomaxprocs", "256" }, "gosched run: runqsize=1048576: must be a power of two between 4 and 65536")]
     [InlineData(new[] { "bench", "fanout", "--gomaxprocs", "abc" }, "gosched bench: --gomaxprocs abc: not an integer")]
     [InlineData(new[] { "bench", "fanout", "--reps", "many" }, "gosched bench: --reps many: not an integer")]

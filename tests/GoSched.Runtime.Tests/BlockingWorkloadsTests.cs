@@ -49,6 +49,19 @@ public class BlockingWorkloadsTests
         Assert.Contains(r.Recording.Samples, s => s.Gomaxprocs != 2);
     }
 
+    /// <summary>
+    /// resize with maxprocs=1 ran 0 or 1 GOMAXPROCS changes (there is no other value in 1..1 to
+    /// change to) and echoed changes=20: it is refused before the run, as any value out of range.
+    /// </summary>
+    [Fact]
+    public void ResizeWorkloadRefusesMaxprocsBelowTwo()
+    {
+        var resize = WorkloadCatalog.Get("resize");
+        var e = Assert.Throws<WorkloadException>(() => resize.Bind(new Dictionary<string, string> { ["maxprocs"] = "1" }));
+        Assert.Equal($"maxprocs=1: must be between 2 and {GoConfig.MaxGomaxprocs}", e.Message);
+        Assert.Equal(2, resize.Bind(new Dictionary<string, string> { ["maxprocs"] = "2" })["maxprocs"]);
+    }
+
     [Fact]
     public void StwWorkloadPausesAsItsArgumentsSay()
     {

@@ -152,7 +152,9 @@ internal static class Resize
             new("goroutines", ParamKind.Int, "64", "worker goroutines", 1, 1_000_000),
             new("changes", ParamKind.Int, "20", "GOMAXPROCS changes", 1, 100_000),
             new("interval", ParamKind.Duration, "5ms", "time between changes", 0, 10_000_000_000),
-            new("maxprocs", ParamKind.Int, "4", "largest GOMAXPROCS chosen", 1, GoConfig.MaxGomaxprocs),
+            // At least 2: each change goes to another value in 1..maxprocs, and with 1 there is
+            // none (maxprocs=1 made at most one change and still echoed changes=20).
+            new("maxprocs", ParamKind.Int, "4", "largest GOMAXPROCS chosen, at least 2", 2, GoConfig.MaxGomaxprocs),
             new("seed", ParamKind.Int, "1", "seed of the GOMAXPROCS sequence", 0, long.MaxValue),
         },
         Main);
@@ -180,9 +182,9 @@ internal static class Resize
         {
             // A target other than the current GOMAXPROCS, so that `changes` asks for that many
             // changes: Go's GOMAXPROCS(n) at the current n stops no world, and 20 random draws in
-            // 1..4 made 13 or 14 changes. With maxprocs=1 and GOMAXPROCS 1 none is possible.
+            // 1..4 made 13 or 14 changes.
             int current = Go.Gomaxprocs, target;
-            if (maxprocs > 1 && current <= maxprocs)
+            if (current <= maxprocs)
             {
                 target = rng.Next(1, maxprocs);
                 if (target >= current) target++;
