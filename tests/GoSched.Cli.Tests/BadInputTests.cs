@@ -239,6 +239,14 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("a duration from 1ms to 24h", help);
     }
 
+    // 8b. --scheddetail alone printed nothing more and exited 0: Go prints it only with schedtrace.
+    [Theory]
+    [InlineData("--scheddetail")]
+    [InlineData("--scheddetail", "--schedtrace", "0")]
+    public void ScheddetailWithoutSchedtraceIsRefused(params string[] options) =>
+        AssertOneLineError(CliTests.Invoke(["run", "fanout", "--arg", "rounds=1", .. options]),
+            "gosched run: --scheddetail needs --schedtrace <period> (as in Go, scheddetail prints with each schedtrace line)");
+
     // 9. An unknown command printed System.CommandLine's help dump with "Required command was not
     // provided" and "Unrecognized command or argument"; `gosched` alone shows the help (exit 1).
     [Fact]
