@@ -43,6 +43,23 @@ public class CliTests
         Assert.True(perP.Sum(p => p.GetProperty("sched_ticks").GetInt64()) > 0);
     }
 
+    /// <summary>imbalance reported efficiency without busy_ms, the work it is computed from, which fanout reports.</summary>
+    [Fact]
+    public void ImbalanceReportsTheFiguresItsEfficiencyComesFromAsFanoutDoes()
+    {
+        var (code, stdout, stderr) = Invoke("run", "imbalance", "--gomaxprocs", "2", "--json", "--arg", "rounds=2,goroutines=50,work=100us");
+        Assert.True(code == 0, stderr);
+        var metrics = JsonDocument.Parse(stdout).RootElement.GetProperty("metrics");
+        Assert.Equal(["busy_ms", "wall_ms", "efficiency"], metrics.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(10, metrics.GetProperty("busy_ms").GetDouble()); // 2 rounds x 50 goroutines x 100 us
+        // busy over P-time, 2 Ps for (a hair more than) wall_ms.
+        double ideal = metrics.GetProperty("busy_ms").GetDouble() / (2 * metrics.GetProperty("wall_ms").GetDouble());
+        Assert.InRange(metrics.GetProperty("efficiency").GetDouble(), 0.8 * ideal, 1.01 * ideal);
+        (code, stdout, stderr) = Invoke("run", "fanout", "--gomaxprocs", "2", "--json", "--arg", "rounds=1,workers=8,unit=10us");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(["busy_ms", "wall_ms", "efficiency"], JsonDocument.Parse(stdout).RootElement.GetProperty("metrics").EnumerateObject().Select(p => p.Name));
+    }
+
     [Fact]
     public void RunPrintsSchedtraceInGoFormatToStderrAndASummaryToStdout()
     {
