@@ -167,7 +167,7 @@ public static class CliApp
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with each schedtrace line (needs --schedtrace)" };
         var argOpt = new Option<string[]>("--arg") { Description = "a workload parameter, name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
-        var timeout = new Option<string?>("--timeout") { Description = "stop the run after this long: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
+        var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var cmd = new Command("run", "run a named workload headless and print a summary")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,

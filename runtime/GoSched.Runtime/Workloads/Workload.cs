@@ -41,61 +41,13 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     /// ms, s, m, h), as in "300ms", "1.5h" or "2h45m"; "0" alone is zero. No sign: parameters are
     /// never negative. Null when it is not a duration or does not fit in an int64 of ns.
     /// </summary>
-    public static long? ParseDuration(string s)
-    {
-        s = s.Trim();
-        if (s == "0") return 0;
-        if (s.Length == 0) return null;
-        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)];
-        double total = 0;
-        int pos = 0;
-        while (pos < s.Length)
-        {
-            int start = pos;
-            while (pos < s.Length && (char.IsAsciiDigit(s[pos]) || s[pos] == '.')) pos++;
-            if (pos == start || !double.TryParse(s.AsSpan(start, pos - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d))
-                return null;
-            int unitStart = pos;
-            while (pos < s.Length && !char.IsAsciiDigit(s[pos]) && s[pos] != '.') pos++;
-            string unit = s[unitStart..pos];
-            double scale = 0;
-            foreach (var (name, sc) in units) if (name == unit) scale = sc;
-            if (scale == 0) return null; // a number without a unit, or an unknown unit
-            total += d * scale;
-        }
-        return total > long.MaxValue ? null : (long)Math.Round(total);
-    }
+    public static long? ParseDuration(string s) => Durations.Parse(s);
 
     /// <summary>
     /// A duration as Go's time.Duration.String() writes it (750ns, 50us, 1.5ms, 2s, 1m30s, 1h0m0s),
-    /// but with "us" for Go's "µs", as the parameters' defaults and help are written, so that what
-    /// is printed can be typed back as a value and <see cref="ParseDuration"/> reads it to the ns.
-    /// The old form, a whole number of the largest unit that divides it, echoed 1.5ms as 1500us.
+    /// with "us" for Go's "µs"; <see cref="ParseDuration"/> reads it back to the ns.
     /// </summary>
-    public static string FormatDuration(long ns)
-    {
-        if (ns == 0) return "0s";
-        // Go's own arithmetic, on the magnitude as an unsigned number: long.MinValue has no positive.
-        ulong u = ns < 0 ? unchecked(0UL - (ulong)ns) : (ulong)ns;
-        string sign = ns < 0 ? "-" : "";
-        // Below a second: one unit, the largest that leaves a whole part, with the rest as a fraction.
-        if (u < 1_000) return $"{sign}{Whole(u)}ns";
-        if (u < 1_000_000) return $"{sign}{Fraction(u, 1_000, 3)}us";
-        if (u < 1_000_000_000) return $"{sign}{Fraction(u, 1_000_000, 6)}ms";
-        // From a second up: hours and minutes once there are any, always the seconds (1h0m0s, as Go).
-        ulong seconds = u / 1_000_000_000, minutes = seconds / 60, hours = minutes / 60;
-        string s = $"{Fraction(seconds % 60 * 1_000_000_000 + u % 1_000_000_000, 1_000_000_000, 9)}s";
-        if (minutes == 0) return sign + s;
-        return hours == 0 ? $"{sign}{Whole(minutes)}m{s}" : $"{sign}{Whole(hours)}h{Whole(minutes % 60)}m{s}";
-
-        static string Whole(ulong v) => v.ToString(CultureInfo.InvariantCulture);
-        // v / unit with its fraction's trailing zeros left out, and no point when none is left (Go's fmtFrac).
-        static string Fraction(ulong v, ulong unit, int digits)
-        {
-            ulong frac = v % unit;
-            return frac == 0 ? Whole(v / unit) : $"{Whole(v / unit)}.{Whole(frac).PadLeft(digits, '0').TrimEnd('0')}";
-        }
-    }
+    public static string FormatDuration(long ns) => Durations.Format(ns);
 }
 
 /// <summary>
