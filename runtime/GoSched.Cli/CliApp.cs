@@ -167,10 +167,10 @@ public static class CliApp
         var runqSize = IntOptions.Create("--runq-size", "local run-queue slots, a power of two >= 4 (Go: 256)");
         var godebug = new Option<string?>("--godebug") { Description = "knobs as name=value,... (e.g. runnext=0,seed=7)" };
         var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period, a whole number of milliseconds up to 1h: a bare number is milliseconds, as in Go (10), or a duration (10ms, 2s); 0 is off" };
-        var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with schedtrace" };
-        var argOpt = new Option<string[]>("--arg") { Description = "workload parameter name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with each schedtrace line (needs --schedtrace)" };
+        var argOpt = new Option<string[]>("--arg") { Description = "a workload parameter, name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
-        var timeout = new Option<string?>("--timeout") { Description = "stop the run after this long: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
+        var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var cmd = new Command("run", "run a named workload headless and print a summary")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
@@ -188,7 +188,12 @@ public static class CliApp
                 if (parse.GetValue(schedtrace) is { } stp) cfg = cfg with { SchedTraceNs = SchedTracePeriod(stp) };
                 if (parse.GetValue(scheddetail)) cfg = cfg with { SchedDetail = true };
                 cfg = cfg.Validate();
-                var wargs = ParseArgs(parse.GetValue(argOpt) ?? Array.Empty<string>());
+                // Go prints scheddetail's blocks only with its schedtrace lines: alone, the option
+                // printed nothing and the run exited 0 as if it had. (A bare scheddetail=1 in
+                // --godebug does nothing, as GODEBUG's does in Go.)
+                if (parse.GetValue(scheddetail) && cfg.SchedTraceNs == 0)
+                    throw new ConfigException("--scheddetail needs --schedtrace <period> (as in Go, scheddetail prints with each schedtrace line)");
+                var wargs = WorkloadArgText.Parse(w.Name, w.Parameters.Select(p => p.Name).ToArray(), parse.GetValue(argOpt) ?? Array.Empty<string>());
                 TimeSpan? limit = parse.GetValue(timeout) is { } ts ? ParseTimeout("--timeout", ts) : null;
                 bool asJson = parse.GetValue(json);
                 // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
@@ -279,18 +284,6 @@ public static class CliApp
             return 0;
         });
         return cmd;
-    }
-
-    internal static Dictionary<string, string> ParseArgs(IEnumerable<string> pairs)
-    {
-        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var p in pairs)
-        {
-            int eq = p.IndexOf('=');
-            if (eq <= 0) throw new ArgumentException($"--arg {p}: expected name=value");
-            d[p[..eq].Trim()] = p[(eq + 1)..].Trim();
-        }
-        return d;
     }
 }
 

@@ -170,9 +170,12 @@ public sealed partial class GoRuntime : IDisposable
     /// returns with the result's <see cref="RunResult.Warnings"/> naming the M and goroutine left
     /// running; that thread exits by itself at the goroutine's next runtime await or return, and
     /// touches nothing of another runtime.
-    /// The timeout bounds the whole call: the run is stopped early enough (a tenth of the
-    /// timeout, at most RunStopWait, before it) for the stop to fit in it too. Only threads slow to
-    /// leave make a call overrun a timeout, by at most 0.1 s (the stop's least wait; see s_stopWaitFloor).
+    /// The timeout counts the stop too: the run is stopped a tenth of the timeout (at most
+    /// RunStopWait) before the timeout ends, and the stop waits for the threads until the timeout
+    /// ends, but at least 0.1 s (s_stopWaitFloor) and at most RunStopWait. So a call outlasts its
+    /// timeout only when threads take longer than that tenth to leave and the tenth is under
+    /// 0.1 s (a timeout under 1 s), and then by less than 0.1 s, plus the time to collect the
+    /// run's figures.
     /// Run blocks its thread: it cannot be called from a goroutine (GoUsageException).
     /// </remarks>
     public RunResult Run(Func<GoTask> main, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -203,11 +206,13 @@ public sealed partial class GoRuntime : IDisposable
         var warnings = stuck == null ? Array.Empty<string>() : new[] { LeftRunningWarning(stuck, stopWait, timedOut) };
         // The error says that the run timed out; what was left running is the warning's to say,
         // once (the summaries print both: the error held the whole warning as well).
+        // Durations in Go's form, exact at any size: seconds to three places said "less the 0 s
+        // kept to stop its threads" for a 1 ms timeout.
         Exception? timeoutError = timedOut
-            ? new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                $"timed out: the run did not finish within {(timeout!.Value - stopReserve!.Value).TotalSeconds:0.###} s " +
-                $"(its {timeout!.Value.TotalSeconds:0.###} s timeout, less the {stopReserve.Value.TotalSeconds:0.###} s kept to stop its threads)" +
-                $"{(stuck == null ? "" : "; a goroutine that never awaits kept its thread running (see the warning)")}"))
+            ? new TimeoutException(
+                $"timed out: the run did not finish within {Durations.Format((timeout!.Value - stopReserve!.Value).Ticks * 100)} " +
+                $"(its {Durations.Format(timeout.Value.Ticks * 100)} timeout, less {Durations.Format(stopReserve.Value.Ticks * 100)} kept to stop its threads)" +
+                $"{(stuck == null ? "" : "; a goroutine that never awaits kept its thread running (see the warning)")}")
             : null;
         return BuildResult(timeoutError ?? Error) with { Warnings = warnings };
 

@@ -212,6 +212,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData(new[] { "run", "fanout", "--gomaxprocs" }, "gosched run: --gomaxprocs needs a value")]
     [InlineData(new[] { "run", "ring", "--arg", "hops=99999999999999999999" }, "gosched run: hops=99999999999999999999: must be between 1 and 2000000000")]
     [InlineData(new[] { "run", "ring", "--godebug", "gomaxprocs=99999999999999" }, "gosched run: gomaxprocs=99999999999999: out of range")]
+    // resize can change GOMAXPROCS only with another value to change to: maxprocs=1 made 0 or 1 changes and echoed changes=20.
+    [InlineData(new[] { "run", "resize", "--arg", "maxprocs=1" }, "gosched run: maxprocs=1: must be between 2 and 256")]
     [InlineData(new[] { "run", "ring", "--runq-size", "1048576", "--gomaxprocs", "256" }, "gosched run: runqsize=1048576: must be a power of two between 4 and 65536")]
     [InlineData(new[] { "bench", "fanout", "--gomaxprocs", "abc" }, "gosched bench: --gomaxprocs abc: not an integer")]
     [InlineData(new[] { "bench", "fanout", "--reps", "many" }, "gosched bench: --reps many: not an integer")]
@@ -299,10 +301,10 @@ public sealed class BadInputTests : IDisposable
     // 7b. --timeout 100000h printed .NET's ArgumentOutOfRange message over two lines, and 50ns
     // (a TimeSpan of zero ticks) "the timeout must be positive (Parameter 'timeout')".
     [Theory]
-    [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h")]
-    [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h")]
-    [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h")]
-    [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h")]
+    [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h0m0s")]
+    [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h0m0s")]
+    [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h0m0s")]
+    [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h0m0s")]
     public void TimeoutsOutOfRangeNameTheRange(string command, string timeout, string expected) =>
         AssertOneLineError(command == "run"
             ? CliTests.Invoke("run", "fanout", "--timeout", timeout, "--arg", "rounds=1")
@@ -343,6 +345,14 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("a duration from 1ms to 24h", help);
     }
 
+    // 8b. --scheddetail alone printed nothing more and exited 0: Go prints it only with schedtrace.
+    [Theory]
+    [InlineData("--scheddetail")]
+    [InlineData("--scheddetail", "--schedtrace", "0")]
+    public void ScheddetailWithoutSchedtraceIsRefused(params string[] options) =>
+        AssertOneLineError(CliTests.Invoke(["run", "fanout", "--arg", "rounds=1", .. options]),
+            "gosched run: --scheddetail needs --schedtrace <period> (as in Go, scheddetail prints with each schedtrace line)");
+
     // 9. An unknown command printed System.CommandLine's help dump with "Required command was not
     // provided" and "Unrecognized command or argument"; `gosched` alone shows the help (exit 1).
     [Fact]
@@ -355,5 +365,25 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal("", stderr);
         Assert.Contains("Commands:", stdout);
         Assert.Contains("notebook <notebook>", stdout);
+    }
+
+    // 10. --arg rounds=1,workers=2 said "rounds=1,workers=2: not an integer", where the notebook's
+    // #!gosched run takes commas; and a name given twice took the last value without a word.
+    [Fact]
+    public void ArgTakesCommasAsTheNotebookDoesAndEachNameOnce()
+    {
+        var (code, stdout, stderr) = CliTests.Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1,workers=2", "--arg", "unit=10us", "--json");
+        Assert.True(code == 0, stderr);
+        var arguments = JsonDocument.Parse(stdout).RootElement.GetProperty("arguments");
+        Assert.Equal(1, arguments.GetProperty("rounds").GetInt64());
+        Assert.Equal(2, arguments.GetProperty("workers").GetInt64());
+        Assert.Equal(10_000, arguments.GetProperty("unit").GetInt64());
+        const string twice = "gosched run: --arg rounds=2: rounds given twice (rounds=1 before it); give each parameter once";
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--arg", "rounds=1", "--arg", "rounds=2"), twice);
+        AssertOneLineError(CliTests.Invoke("run", "fanout", "--arg", "rounds=1,rounds=2"), twice);
+        (code, stdout, _) = CliTests.Invoke("run", "--help");
+        Assert.Equal(0, code);
+        string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim())); // the help wraps long descriptions
+        Assert.Contains("name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", help);
     }
 }

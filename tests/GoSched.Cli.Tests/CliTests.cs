@@ -43,6 +43,23 @@ public class CliTests
         Assert.True(perP.Sum(p => p.GetProperty("sched_ticks").GetInt64()) > 0);
     }
 
+    /// <summary>imbalance reported efficiency without busy_ms, the work it is computed from, which fanout reports.</summary>
+    [Fact]
+    public void ImbalanceReportsTheFiguresItsEfficiencyComesFromAsFanoutDoes()
+    {
+        var (code, stdout, stderr) = Invoke("run", "imbalance", "--gomaxprocs", "2", "--json", "--arg", "rounds=2,goroutines=50,work=100us");
+        Assert.True(code == 0, stderr);
+        var metrics = JsonDocument.Parse(stdout).RootElement.GetProperty("metrics");
+        Assert.Equal(["busy_ms", "wall_ms", "efficiency"], metrics.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(10, metrics.GetProperty("busy_ms").GetDouble()); // 2 rounds x 50 goroutines x 100 us
+        // busy over P-time, 2 Ps for (a hair more than) wall_ms.
+        double ideal = metrics.GetProperty("busy_ms").GetDouble() / (2 * metrics.GetProperty("wall_ms").GetDouble());
+        Assert.InRange(metrics.GetProperty("efficiency").GetDouble(), 0.8 * ideal, 1.01 * ideal);
+        (code, stdout, stderr) = Invoke("run", "fanout", "--gomaxprocs", "2", "--json", "--arg", "rounds=1,workers=8,unit=10us");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(["busy_ms", "wall_ms", "efficiency"], JsonDocument.Parse(stdout).RootElement.GetProperty("metrics").EnumerateObject().Select(p => p.Name));
+    }
+
     [Fact]
     public void RunPrintsSchedtraceInGoFormatToStderrAndASummaryToStdout()
     {
@@ -101,7 +118,8 @@ public class CliTests
         Assert.Null(GoSched.Workloads.WorkloadParam.ParseDuration("1x"));
         var (code, stdout, _) = Invoke("run", "fanout", "--gomaxprocs", "1", "--arg", "rounds=1", "--arg", "workers=2", "--arg", "unit=1500us");
         Assert.Equal(0, code);
-        Assert.Contains("unit=1500us", stdout);
+        // Go's Duration.String(): 1.5ms, not 1500us.
+        Assert.Contains("unit=1.5ms", stdout);
     }
 
     [Fact]
@@ -119,7 +137,7 @@ public class CliTests
             Assert.Matches(@"(?m)^timers +\d+ fired; lateness \(fired - due, in runOneTimer\) p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
             (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
             Assert.Equal(2, code);
-            Assert.Contains("timed out: the run did not finish within 0.018 s (its 0.02 s timeout, less the 0.002 s kept to stop its threads)", stderr);
+            Assert.Contains("timed out: the run did not finish within 18ms (its 20ms timeout, less 2ms kept to stop its threads)", stderr);
         }
         finally
         {
@@ -140,7 +158,8 @@ public class CliTests
             Assert.Equal(2, code);
             Assert.Contains("result       timed out\n", stdout.ReplaceLineEndings("\n"));
             Assert.DoesNotContain("warning", stdout);
-            Assert.StartsWith("timed out: the run did not finish within 0.001 s", stderr);
+            // Durations in Go's form at any size: seconds to three places said "less the 0 s kept to stop its threads".
+            Assert.Equal("timed out: the run did not finish within 900us (its 1ms timeout, less 100us kept to stop its threads)", stderr.TrimEnd());
             Assert.DoesNotContain("cannot be preempted", stderr);
             Assert.DoesNotContain("goroutine none", stdout + stderr);
         }
@@ -160,7 +179,7 @@ public class CliTests
         using var doc = JsonDocument.Parse(o.ToString()); // stdout is still the one JSON object
         var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.True(lines.Count >= 2, $"progress lines: {lines.Count}\n{e}");
-        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m\): \d+ goroutines started, \d+ finished$", l));
+        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
 
         var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
         Assert.True(code2 == 0, stderr);

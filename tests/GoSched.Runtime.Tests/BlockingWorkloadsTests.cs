@@ -47,6 +47,22 @@ public class BlockingWorkloadsTests
         Assert.Equal(r.Metrics["changes"], r.Recording.Pauses.Count(p => p.Reason == "GOMAXPROCS"));
         Assert.True(r.Metrics["values"] > 0);
         Assert.Contains(r.Recording.Samples, s => s.Gomaxprocs != 2);
+        // The workload counts its workers' sleeps; the runtime every timer it fired, main's sleep after each change as well.
+        Assert.True(r.Metrics["worker_sleeps_woken"] > 0);
+        Assert.Equal(r.Metrics["worker_sleeps_woken"] + 10, r.Recording.TimerLateness!.TotalCount);
+    }
+
+    /// <summary>
+    /// resize with maxprocs=1 ran 0 or 1 GOMAXPROCS changes (there is no other value in 1..1 to
+    /// change to) and echoed changes=20: it is refused before the run, as any value out of range.
+    /// </summary>
+    [Fact]
+    public void ResizeWorkloadRefusesMaxprocsBelowTwo()
+    {
+        var resize = WorkloadCatalog.Get("resize");
+        var e = Assert.Throws<WorkloadException>(() => resize.Bind(new Dictionary<string, string> { ["maxprocs"] = "1" }));
+        Assert.Equal($"maxprocs=1: must be between 2 and {GoConfig.MaxGomaxprocs}", e.Message);
+        Assert.Equal(2, resize.Bind(new Dictionary<string, string> { ["maxprocs"] = "2" })["maxprocs"]);
     }
 
     [Fact]
@@ -71,7 +87,9 @@ public class BlockingWorkloadsTests
         Assert.InRange(pauses.Length, 1, expected + 1);
         Assert.InRange(r.Metrics["pauses"], 1, pauses.Length); // counted by main before the run's last pauses
         Assert.True(r.Metrics["pause_total_ms"] >= r.Metrics["pauses"] * 0.3);
-        Assert.True(r.Metrics["timers_fired"] > 0);
+        // The workload counts its sleepers' sleeps; the runtime every timer it fired, main's one sleep of `duration` as well.
+        Assert.True(r.Metrics["sleeper_sleeps_woken"] > 0);
+        Assert.Equal(r.Metrics["sleeper_sleeps_woken"] + 1, r.Recording.TimerLateness!.TotalCount);
     }
 
     [Fact]

@@ -398,7 +398,7 @@ public class LifecycleTests
             var r = rt.Run(() => Hog(), timeout);
             var took = sw.Elapsed;
             var e = Assert.IsType<TimeoutException>(r.Error);
-            Assert.Contains("timed out: the run did not finish within 2.7 s (its 3 s timeout, less the 0.3 s kept to stop its threads); " +
+            Assert.Contains("timed out: the run did not finish within 2.7s (its 3s timeout, less 300ms kept to stop its threads); " +
                 "a goroutine that never awaits kept its thread running (see the warning)", e.Message);
             // What was left running is said once, in the warning (a summary prints the error and the warnings).
             Assert.DoesNotContain("cannot be preempted", e.Message);

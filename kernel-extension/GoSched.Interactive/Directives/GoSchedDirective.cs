@@ -78,7 +78,7 @@ internal static class GoSchedDirective
             Parameters =
             [
                 new KernelDirectiveParameter("--workload", "The workload to run (see `#!gosched help`).") { AllowImplicitName = true },
-                new KernelDirectiveParameter("--arg", "A workload parameter, name=value; repeat it, or separate several with commas.") { MaxOccurrences = MaxArgs },
+                new KernelDirectiveParameter("--arg", "A workload parameter, name=value; repeat it, or separate several with commas; each name once.") { MaxOccurrences = MaxArgs },
                 new KernelDirectiveParameter("--name", "The C# variable that receives the recording (default: lastRun; lastRun is always set too)."),
                 new KernelDirectiveParameter("--background", "Start the run and return at once: `config --gomaxprocs` then changes its GOMAXPROCS while it runs, `status --wait` waits for it.") { Flag = true },
             ],

@@ -9,6 +9,7 @@ using System.Text;
 using GoSched.Interactive.Charts;
 using GoSched.Interactive.Directives;
 using GoSched.Observability;
+using GoSched.Workloads;
 using HdrHistogram;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.DotNet.Interactive;
@@ -513,23 +514,11 @@ internal sealed class GoSchedSession
         await KeepAsync(new KeptRun(bg.Name, bg.Workload, bg.Args, outcome), context);
     }
 
-    /// <summary>Reads "--arg a=1 --arg b=2" or "--arg a=1,b=2" against the workload's parameter list.</summary>
+    /// <summary>Reads "--arg a=1 --arg b=2" or "--arg a=1,b=2" against the workload's parameter list, as `gosched run` does.</summary>
     private static Dictionary<string, string> ParseArgs(WorkloadInfo workload, IEnumerable<string> values)
     {
-        string names = workload.Parameters.Count == 0 ? "none" : string.Join(", ", workload.Parameters.Select(p => p.Name));
-        var args = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-        {
-            int eq = pair.IndexOf('=');
-            if (eq <= 0 || eq == pair.Length - 1)
-                throw new DirectiveException($"--arg {pair}: expected name=value ({workload.Name} parameters: {names})");
-            string key = pair[..eq].Trim();
-            if (workload.Parameters.All(p => p.Name != key))
-                throw new DirectiveException($"--arg {pair}: {workload.Name} has no parameter '{key}' (parameters: {names})");
-            if (!args.TryAdd(key, pair[(eq + 1)..].Trim()))
-                throw new DirectiveException($"--arg {pair}: '{key}' is given more than once");
-        }
-        return args;
+        try { return WorkloadArgText.Parse(workload.Name, workload.Parameters.Select(p => p.Name).ToArray(), values); }
+        catch (WorkloadException e) { throw new DirectiveException(e.Message); }
     }
 
     /// <summary>The summary table of <paramref name="runs"/>, with the timer columns when any of them fired timers.</summary>

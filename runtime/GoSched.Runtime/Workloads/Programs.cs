@@ -30,11 +30,22 @@ internal static class Fanout
             for (int i = 0; i < workers; i++) Worker(unit << (i % 8), wg);
             await wg.Wait();
         }
+        ReportEfficiency(run, busy * rounds, start, startProcNs);
+    }
+
+    /// <summary>
+    /// The figures of CPU work timed from <paramref name="start"/>: busy_ms (the work asked for),
+    /// wall_ms and their efficiency. fanout and imbalance report the same three, as their Go
+    /// programs do, so that an efficiency can be checked against the figures it comes from.
+    /// </summary>
+    internal static void ReportEfficiency(WorkloadRun run, long busyNs, long start, long startProcNs)
+    {
         long wall = WorkloadRun.Now() - start;
-        run.Report("busy_ms", busy * rounds / 1e6);
+        run.Report("busy_ms", busyNs / 1e6);
         run.Report("wall_ms", wall / 1e6);
-        // Ideal time over wall time, with the Ps the run really had (GOMAXPROCS may change mid-run).
-        run.Report("efficiency", (double)busy * rounds / (WorkloadRun.ProcNs() - startProcNs));
+        // Ideal time over wall time, with the Ps the run really had (GOMAXPROCS may change mid-run):
+        // busy_ms / (GOMAXPROCS x wall_ms) while GOMAXPROCS stays the same.
+        run.Report("efficiency", (double)busyNs / (WorkloadRun.ProcNs() - startProcNs));
     }
 
     private static async GoTask Worker(long ns, WaitGroup wg)
@@ -69,9 +80,8 @@ internal static class Imbalance
             for (int i = 0; i < n; i++) Worker(work, wg);
             await wg.Wait();
         }
-        long wall = WorkloadRun.Now() - start;
-        run.Report("wall_ms", wall / 1e6);
-        run.Report("efficiency", (double)work * n * rounds / (WorkloadRun.ProcNs() - startProcNs));
+        // busy_ms as well: efficiency was reported without the work it was computed from.
+        Fanout.ReportEfficiency(run, work * n * rounds, start, startProcNs);
     }
 
     private static async GoTask Worker(long ns, WaitGroup wg)

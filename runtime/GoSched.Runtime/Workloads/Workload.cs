@@ -41,41 +41,47 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     /// ms, s, m, h), as in "300ms", "1.5h" or "2h45m"; "0" alone is zero. No sign: parameters are
     /// never negative. Null when it is not a duration or does not fit in an int64 of ns.
     /// </summary>
-    public static long? ParseDuration(string s)
-    {
-        s = s.Trim();
-        if (s == "0") return 0;
-        if (s.Length == 0) return null;
-        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)];
-        double total = 0;
-        int pos = 0;
-        while (pos < s.Length)
-        {
-            int start = pos;
-            while (pos < s.Length && (char.IsAsciiDigit(s[pos]) || s[pos] == '.')) pos++;
-            if (pos == start || !double.TryParse(s.AsSpan(start, pos - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d))
-                return null;
-            int unitStart = pos;
-            while (pos < s.Length && !char.IsAsciiDigit(s[pos]) && s[pos] != '.') pos++;
-            string unit = s[unitStart..pos];
-            double scale = 0;
-            foreach (var (name, sc) in units) if (name == unit) scale = sc;
-            if (scale == 0) return null; // a number without a unit, or an unknown unit
-            total += d * scale;
-        }
-        return total > long.MaxValue ? null : (long)Math.Round(total);
-    }
+    public static long? ParseDuration(string s) => Durations.Parse(s);
 
-    public static string FormatDuration(long ns) => ns switch
+    /// <summary>
+    /// A duration as Go's time.Duration.String() writes it (750ns, 50us, 1.5ms, 2s, 1m30s, 1h0m0s),
+    /// with "us" for Go's "µs"; <see cref="ParseDuration"/> reads it back to the ns.
+    /// </summary>
+    public static string FormatDuration(long ns) => Durations.Format(ns);
+}
+
+/// <summary>
+/// Workload arguments as written on a command line: `gosched run --arg` and the notebook's
+/// `#!gosched run --arg` read them with this one parser, so the two accept the same text.
+/// </summary>
+public static class WorkloadArgText
+{
+    /// <summary>
+    /// Reads --arg values given to workload <paramref name="workload"/>, whose parameters are
+    /// <paramref name="parameters"/>: each value is name=value, or several separated by commas
+    /// (rounds=1,workers=2). Names are matched without regard to case, as <see cref="Workload.Bind"/>
+    /// does, and come back as the parameter spells them; values are left as text, for Bind to
+    /// check. Throws <see cref="WorkloadException"/> for a piece that is not name=value, a name the
+    /// workload does not have, or a name given twice (the last one used to win without a word).
+    /// </summary>
+    public static Dictionary<string, string> Parse(string workload, IReadOnlyCollection<string> parameters, IEnumerable<string> values)
     {
-        0 => "0s",
-        >= 3_600_000_000_000 when ns % 3_600_000_000_000 == 0 => $"{ns / 3_600_000_000_000}h",
-        >= 60_000_000_000 when ns % 60_000_000_000 == 0 => $"{ns / 60_000_000_000}m",
-        >= 1_000_000_000 when ns % 1_000_000_000 == 0 => $"{ns / 1_000_000_000}s",
-        >= 1_000_000 when ns % 1_000_000 == 0 => $"{ns / 1_000_000}ms",
-        >= 1_000 when ns % 1_000 == 0 => $"{ns / 1_000}us",
-        _ => $"{ns}ns",
-    };
+        string names = parameters.Count == 0 ? "none" : string.Join(", ", parameters);
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0 || eq == pair.Length - 1)
+                throw new WorkloadException($"--arg {pair}: expected name=value ({workload} parameters: {names})");
+            string key = pair[..eq].Trim();
+            string name = parameters.FirstOrDefault(p => string.Equals(p, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new WorkloadException($"--arg {pair}: {workload} has no parameter '{key}' (parameters: {names})");
+            if (args.TryGetValue(name, out string? earlier))
+                throw new WorkloadException($"--arg {pair}: {name} given twice ({name}={earlier} before it); give each parameter once");
+            args[name] = pair[(eq + 1)..].Trim();
+        }
+        return args;
+    }
 }
 
 /// <summary>Parsed parameters of one workload run.</summary>
