@@ -203,7 +203,8 @@ internal sealed class GoSchedSession
         }
         finally
         {
-            done.SetResult();
+            if (_publishQueued.IsCompleted) done.SetResult();
+            else _publishQueued.ContinueWith(_ => done.SetResult(), TaskScheduler.Default);
         }
         Fail(command, context, failure);
     }
@@ -214,7 +215,10 @@ internal sealed class GoSchedSession
     // line waits for it, so that two handlers never act on the session, or on two runtimes, at once.
     private Task _handlerDone = Task.CompletedTask;
 
-    /// <summary>Completes when the last #!gosched handler has returned, an interrupted one too (tests wait on it).</summary>
+    /// <summary>
+    /// Completes when the last #!gosched handler has returned, an interrupted one too, and what it
+    /// queued for the kernel is in the kernel's queue (tests wait on it).
+    /// </summary>
     internal Task HandlerDone => _handlerDone;
     private static readonly TimeSpan InterruptedHandlerWait = TimeSpan.FromSeconds(30);
 
@@ -429,10 +433,22 @@ internal sealed class GoSchedSession
     /// </summary>
     private void QueuePublish()
     {
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (ExecutionContext.SuppressFlow())
-            _ = Task.Run(() => _kernel.SendAsync(new GoSchedPublish()));
+            _ = Task.Run(() =>
+            {
+                try { return _kernel.SendAsync(new GoSchedPublish()); }
+                finally { queued.TrySetResult(); }
+            });
         // Its result is not read: if it fails, the next #!gosched line publishes the runs (Guard).
+        // The handler counts as done only once the command is in the kernel's queue (Guard): the
+        // ThreadPool can take long to start the Task.Run on a busy host, and a cell sent after
+        // HandlerDone ran ahead of the publish and did not see the run's variables.
+        _publishQueued = queued.Task;
     }
+
+    /// <summary>The last publish QueuePublish sent from a pool thread, once it is in the kernel's queue.</summary>
+    private Task _publishQueued = Task.CompletedTask;
 
     /// <summary>What the run left behind without failing (a thread still running goroutine code that never awaits), under its summary.</summary>
     private static void DisplayWarnings(KernelInvocationContext context, KeptRun run)
