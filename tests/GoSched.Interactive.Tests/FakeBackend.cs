@@ -18,7 +18,7 @@ internal sealed class FakeBackend : IGoSchedBackend
             [new("workers", "8", "goroutines spawned"), new("work", "1ms", "CPU work of the longest")]),
         new("pingpong", "Two goroutines bounce a value over a channel.", [new("rounds", "1000", "round trips")]),
         new("stuck", "A goroutine receives from a channel nobody sends on.", []),
-        new("timers", "Goroutines sleep.", [new("sleeps", "1000", "timers fired")]),
+        new("timers", "Goroutines sleep.", [new("sleeps", "1000", "timers fired"), new("stw", "0", "1: the world stopped at Pauses")]),
         new("netecho", "Client/server pairs echo over loopback.", [new("wakes", "500", "goroutines woken by netpoll")]),
         new("syscall-block", "Goroutines block in system calls.", [new("handoff", "0", "1: Go.SyscallBlock")]),
     ];
@@ -82,7 +82,9 @@ internal sealed class FakeBackend : IGoSchedBackend
         if (workload == "timers")
         {
             int sleeps = int.Parse(args.GetValueOrDefault("sleeps", "1000"));
-            return Task.FromResult(new RunOutcome(TimerRecording(config, sleeps), WallNs: 100_000_000, GoroutinesStarted: 5, GoroutinesFinished: 5, Steals: 1, null));
+            var timers = TimerRecording(config, sleeps);
+            if (args.GetValueOrDefault("stw", "0") == "1") AddPauses(timers, config.Gomaxprocs);
+            return Task.FromResult(new RunOutcome(timers, WallNs: 100_000_000, GoroutinesStarted: 5, GoroutinesFinished: 5, Steals: 1, null));
         }
 
         var lines = new StringWriter();
@@ -144,6 +146,14 @@ internal sealed class FakeBackend : IGoSchedBackend
         return recording;
     }
 
+    /// <summary>Records <see cref="Pauses"/> as stop-the-world pauses of the run.</summary>
+    private static void AddPauses(Recording recording, int procs)
+    {
+        var addPause = typeof(Recording).GetMethod("AddPause", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        foreach (var (start, length) in Pauses)
+            addPause.Invoke(recording, [new StwPause(start * 1_000_000L, 100_000, length * 1_000_000L, "pause", procs, procs)]);
+    }
+
     /// <summary>Like the runtime's, a run that neither polled nor made system calls: empty tables, not none.</summary>
     private static void SetNothingBlocked(Recording recording)
     {
@@ -178,9 +188,7 @@ internal sealed class FakeBackend : IGoSchedBackend
         {
             Set(recording, nameof(Recording.Syscalls), new SyscallCounters(40, handoff ? 40 : 0, handoff ? 0 : 12));
         }
-        var addPause = typeof(Recording).GetMethod("AddPause", BindingFlags.Instance | BindingFlags.NonPublic)!;
-        foreach (var (start, length) in Pauses)
-            addPause.Invoke(recording, [new StwPause(start * 1_000_000L, 100_000, length * 1_000_000L, "pause", procs, procs)]);
+        AddPauses(recording, procs);
         if (config.SamplePeriodNs > 0)
         {
             var addSample = typeof(Recording).GetMethod("AddSample", BindingFlags.Instance | BindingFlags.NonPublic)!;

@@ -36,6 +36,24 @@ public class TimerPlotTests : KernelTestBase
     }
 
     [Fact]
+    public async Task Pauses_are_shaded_on_both_timer_timelines()
+    {
+        // The heaps chart had none while the lateness-over-time chart beside it shaded them.
+        await SucceedsAsync("#!gosched config --gomaxprocs 2\n#!gosched run timers --arg stw=1 --name paused\n#!gosched run timers --name quiet");
+        string[] charts = Charts(await SucceedsAsync("#!gosched plot timers --runs paused"));
+        var (overTime, heaps) = (charts[1], charts[2]);
+        Assert.Equal([(30.0, 32.0), (70.0, 71.0)], BlockingPlotTests.Bands(overTime));
+        Assert.Contains("(shaded: stop-the-world pauses)", heaps);
+        var bands = BlockingPlotTests.Bands(heaps);
+        Assert.Equal(6, bands.Length); // each pause on all Ps, P0 and P1
+        Assert.Equal(3, bands.Count(b => b == (30, 32)));
+
+        string quietHeaps = Charts(await SucceedsAsync("#!gosched plot timers --runs quiet"))[2];
+        Assert.Empty(BlockingPlotTests.Bands(quietHeaps));
+        Assert.DoesNotContain("shaded", quietHeaps);
+    }
+
+    [Fact]
     public async Task Two_runs_are_overlaid_on_every_chart_by_one_command()
     {
         await SucceedsAsync("#!gosched config --gomaxprocs 1\n#!gosched run timers --name one");

@@ -70,6 +70,7 @@ internal static class TimerCharts
         bool one = sampled.Length == 1;
         const string OnHeap = "timers on the heap", Deleted = "of which deleted";
         var series = new List<SeriesSpec>();
+        var bands = new List<BandSpec>();
         foreach (var (run, samples) in sampled)
         {
             double[] t = samples.Select(s => s.TimeNs / 1e6).ToArray();
@@ -87,15 +88,20 @@ internal static class TimerCharts
                 int id = p;
                 Add(p + 1, perP => id < perP.Length ? perP[id] : 0); // a P missing from a sample counts 0
             }
+            // A pause shows on every panel the run draws on, as on the run-queue chart.
+            for (int panel = 0; panel <= runProcs; panel++)
+                bands.AddRange(RecordingCharts.PauseBands(run.Recording, panel, one ? "" : run.Label));
         }
         return new ChartSpec
         {
-            Title = (one ? $"Timer heaps: {sampled[0].Run.Label}" : "Timer heaps") + " (solid: timers on the heap, dashed: deleted ones among them)",
+            Title = (one ? $"Timer heaps: {sampled[0].Run.Label}" : "Timer heaps") + " (solid: timers on the heap, dashed: deleted ones among them)"
+                + RecordingCharts.PauseNote(bands),
             XTitle = TimeTitle,
             YTitle = "timers",
             PanelTitles = panels,
             Columns = 2,
             Series = series.ToArray(),
+            Bands = bands.ToArray(),
         };
     }
 
