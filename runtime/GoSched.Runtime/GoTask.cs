@@ -90,10 +90,10 @@ public struct GoTaskMethodBuilder
 
     private static void Suspend<TAwaiter>(ref TAwaiter awaiter)
     {
-        var gp = GoRuntime.BuilderG("a goroutine body");
-        if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = gp.Body!;
-        else if (awaiter is IGoAwaiter) gp.Top = null; // the root body is the resume point
-        else throw GoRuntime.ForeignAwait(awaiter);
+        if (FrameAwaiter<TAwaiter>.BoxOf is { } boxOf) boxOf(ref awaiter)!.Parent = GoRuntime.BuilderG("a goroutine body").Body!;
+        // A runtime primitive: the root body is the resume point. gp.Top is null or the body
+        // already (a child frame's Finish sets it to its parent), so nothing to record.
+        else if (awaiter is not IGoAwaiter) throw GoRuntime.ForeignAwait(awaiter);
     }
 }
 

@@ -143,6 +143,50 @@ public class SchedulerTests
     }
 
     /// <summary>
+    /// A body that suspends on a runtime primitive after a child frame suspended and returned
+    /// resumes at the body, and its traceback names the body only: the builder no longer clears
+    /// the goroutine's resume point there (a read of the thread's G per park), since the frame's
+    /// return has set it to the body already.
+    /// </summary>
+    [Fact]
+    public void AfterASuspendedFrameReturnsTheBodyParksAndResumesAsItself()
+    {
+        using var rt = new GoRuntime(Cfg(2));
+        int rounds = 0;
+        var r = rt.Run(() => Main(), TimeSpan.FromSeconds(30));
+        var e = Assert.IsType<DeadlockException>(r.Error);
+        Assert.Equal(100, rounds);
+        const string self = "GoSched.Tests.SchedulerTests.AfterASuspendedFrameReturnsTheBodyParksAndResumesAsItself";
+        Assert.Contains($"goroutine 1 [chan receive]:\n{self}.Main()", e.Tracebacks);
+
+        async GoTask Main()
+        {
+            var toFrame = new Chan<int>();
+            var toBody = new Chan<int>();
+            Feeder(toFrame, toBody);
+            for (int i = 0; i < 100; i++)
+            {
+                int v = await Helper(toFrame);   // parks inside the frame
+                int w = await toBody.Recv();     // then the body parks on a primitive
+                if (v != i || w != -i) throw new InvalidOperationException($"round {i}: {v}, {w}");
+                rounds++;
+            }
+            await new Chan<int>().Recv(); // nobody sends: the deadlock report shows where the body waits
+        }
+
+        static async GoFrame<int> Helper(Chan<int> c) => await c.Recv();
+
+        static async GoTask Feeder(Chan<int> toFrame, Chan<int> toBody)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                await toFrame.Send(i);
+                await toBody.Send(-i);
+            }
+        }
+    }
+
+    /// <summary>
     /// The deadlock report lists each blocked goroutine as Go's traceback does: its header with a
     /// colon, then its frames innermost first, named after the methods (GoFrame helpers it is
     /// suspended in, then its body), a blank line between goroutines.
