@@ -231,6 +231,7 @@ internal static class GExtensions
     /// operation's awaiter reports "not completed" and the M puts the G on the global queue; the
     /// result is still in the awaiter when the body resumes.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool YieldIfPreempted(this G gp)
     {
         if (!gp.Preempt) return false;

@@ -532,12 +532,17 @@ public sealed partial class GoRuntime : IDisposable
     /// usage error naming what needed one. Also a usage error if the body already recorded a park
     /// and ran on: an async GoFrame call that blocked was not awaited (see NotAwaited).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static G CurrentG(string what)
     {
-        var gp = M.t_current?.CurG ?? throw new GoUsageException($"{what} can only run inside a goroutine");
-        if (gp.Outcome != GOutcome.None) throw NotAwaited(gp, what);
-        return gp;
+        var gp = M.t_current?.CurG;
+        if (gp == null || gp.Outcome != GOutcome.None) ThrowNotInGoroutine(gp, what); // out of line, so that CurrentG inlines
+        return gp!;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNotInGoroutine(G? gp, string what) =>
+        throw (gp == null ? new GoUsageException($"{what} can only run inside a goroutine") : NotAwaited(gp, what));
 
     /// <summary>The running goroutine for the method builders, which run after an awaiter recorded its park.</summary>
     internal static G BuilderG(string what) =>

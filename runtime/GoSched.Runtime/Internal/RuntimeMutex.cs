@@ -115,15 +115,18 @@ internal struct RuntimeMutex
     }
 
     /// <summary>Mirrors runtime.unlock2 (lock_futex.go).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Exit()
     {
         int v = Interlocked.Exchange(ref _key, Unlocked);
+        if (v != Locked) ExitSlow(v); // the throw and the wake-up out of line, so that Exit inlines
+    }
+
+    private void ExitSlow(int v)
+    {
         if (v == Unlocked) throw new RuntimeInvariantException("unlock of unlocked lock");
-        if (v == Sleeping)
-        {
-            var monitor = SleepMonitor();
-            lock (monitor) Monitor.PulseAll(monitor);
-        }
+        var monitor = SleepMonitor();
+        lock (monitor) Monitor.PulseAll(monitor);
     }
 
     /// <summary>`using (mu.EnterScope())`: held until the scope ends, as C#'s lock statement does for Lock.</summary>
