@@ -142,11 +142,15 @@ public sealed class NotebookRunner
         if (document.Elements.Count != raw.Cells) raw.Json.Clear(); // cells that do not line up: nothing to skip or put back
         string name = Path.GetFileNameWithoutExtension(notebookPath);
         string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
-        // `--out .` beside the notebook wrote the executed notebook over it. Full paths, so that
-        // dir/sub/.. and a relative name of the same folder are seen for what they are.
+        // `--out .` beside the notebook wrote the executed notebook over it. Full paths first, so that
+        // dir/sub/.. and a relative name of the same folder are refused before the folder is made;
+        // then the folder itself, once made, for the spellings no path comparison sees through.
+        string sameFolder = $"{shown}: the output folder {outputDirectory} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out";
         if (string.Equals(Path.GetFullPath(ipynb), notebookPath, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
-            throw new NotebookException($"{shown}: the output folder {outputDirectory} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
+            throw new NotebookException(sameFolder);
         CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
+        if (IsNotebookFolder(outputDirectory, notebookPath))
+            throw new NotebookException(sameFolder);
 
         var failures = new List<CellFailure>();
         var allowed = new List<CellFailure>();
@@ -324,6 +328,56 @@ public sealed class NotebookRunner
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         });
         root.WriteTo(writer);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="directory"/> is the folder <paramref name="notebookPath"/> is in (or,
+    /// for a notebook that is a symbolic link, the folder of the file it links to), however either
+    /// is reached: through symbolic links anywhere in either path, or a bind mount. A uniquely
+    /// named empty file is made in the folder and looked for beside the notebook, then deleted.
+    /// A folder the probe cannot be made in (a notebook file may be writable in a folder that is
+    /// not) is compared by real path: every component's link followed to its final target.
+    /// </summary>
+    private static bool IsNotebookFolder(string directory, string notebookPath)
+    {
+        var notebookFolders = new List<string> { Path.GetDirectoryName(notebookPath)! };
+        if (RealPath(notebookPath) is var real && Path.GetDirectoryName(real) is { } realFolder)
+            notebookFolders.Add(realFolder);
+        string probe = Path.Combine(directory, $".gosched-notebook-probe-{Guid.NewGuid():N}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+                return notebookFolders.Any(f => File.Exists(Path.Combine(f, Path.GetFileName(probe))));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StringComparison comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+            string realDirectory = RealPath(directory);
+            return notebookFolders.Any(f => string.Equals(RealPath(f), realDirectory, comparison));
+        }
+    }
+
+    /// <summary>The full path with each component that is a symbolic link replaced by its final target, as realpath(3) makes it; a component that cannot be resolved is kept as it is.</summary>
+    private static string RealPath(string path, int depth = 0)
+    {
+        path = Path.GetFullPath(path);
+        string root = Path.GetPathRoot(path) ?? "";
+        string current = root;
+        foreach (string part in path[root.Length..].Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            try
+            {
+                // A target is a full path whose own components may be links: resolved in turn (40 deep at the most, as Linux does).
+                if (depth < 40 && new FileInfo(current).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    current = RealPath(target.FullName, depth + 1);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // a link loop, or a component that cannot be read: kept as written
+            }
+        }
+        return current;
     }
 
     private static void CreateOutputDirectory(string directory)

@@ -204,6 +204,35 @@ public sealed class BadInputTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "m2.html")), "the page was written");
     }
 
+    // The same folder through a symbolic link was not seen: `l2/x.ipynb --out s2` with l2 -> s2, and
+    // `x.ipynb --out link` with link -> the notebook's folder, wrote the executed notebook over it.
+    [Fact]
+    public void AnOutputFolderThatIsTheNotebooksOwnThroughASymlinkIsRefused()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const string Contents = """
+            {"cells":[{"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"System.IO.File.WriteAllText(\"ran\", \"\")"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """;
+        string s2 = Path.Combine(_dir, "s2"), l2 = Path.Combine(_dir, "l2"), elsewhere = Path.Combine(_dir, "elsewhere");
+        Directory.CreateDirectory(s2);
+        Directory.CreateDirectory(elsewhere);
+        string nb = Path.Combine(s2, "x.ipynb");
+        File.WriteAllText(nb, Contents);
+        Directory.CreateSymbolicLink(l2, "s2");
+        // The notebook itself a link to the one in s2, from another folder.
+        string linked = Path.Combine(elsewhere, "x.ipynb");
+        File.CreateSymbolicLink(linked, nb);
+        foreach (var (notebook, output) in new[] { (Path.Combine(l2, "x.ipynb"), s2), (nb, l2), (Path.Combine(l2, "x.ipynb"), Path.Combine(_dir, "l2", ".")), (linked, s2) })
+        {
+            var r = CliTests.Invoke("notebook", notebook, "--out", output);
+            AssertOneLineError(r, $"{notebook}: the output folder {Path.GetFullPath(output)} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out");
+            Assert.Equal("", r.Out);
+            Assert.Equal(Contents, File.ReadAllText(nb));
+            Assert.Equal(["x.ipynb"], Directory.GetFileSystemEntries(s2).Select(Path.GetFileName)); // no cell ran, no page, no probe left
+        }
+    }
+
     // 3. Numbers the parser could not read and unknown options printed the whole help and a .NET type name.
     [Theory]
     [InlineData(new[] { "run", "fanout", "--gomaxprocs", "abc" }, "gosched run: --gomaxprocs abc: not an integer")]
