@@ -139,7 +139,11 @@ public sealed class NotebookRunner
             string where = e is System.Text.Json.JsonException { Path: { Length: > 0 } jsonPath } ? $": the value at {jsonPath} has an unexpected type" : "";
             throw new NotebookException($"{shown}: not a Jupyter notebook the kernel can read (nbformat 4 expected{where})", e);
         }
-        if (document.Elements.Count != raw.Cells) raw.Json.Clear(); // cells that do not line up: nothing to skip or put back
+        if (document.Elements.Count != raw.Cells) // cells that do not line up: nothing to skip or put back
+        {
+            raw.Json.Clear();
+            raw.Attachments.Clear();
+        }
         string name = Path.GetFileNameWithoutExtension(notebookPath);
         string ipynb = Path.Combine(outputDirectory, name + ".ipynb");
         // `--out .` beside the notebook wrote the executed notebook over it. Full paths first, so that
@@ -198,7 +202,7 @@ public sealed class NotebookRunner
         await WriteOutputAsync(ipynb, async () =>
         {
             await using var output = File.Create(ipynb);
-            WriteNotebook(document, kernelInfos, raw.Json, output);
+            WriteNotebook(document, kernelInfos, raw, output);
         });
         string html = Path.Combine(outputDirectory, name + ".html");
         await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken));
@@ -218,14 +222,18 @@ public sealed class NotebookRunner
         }
     }
 
-    /// <summary>The raw cells of a notebook (the JSON of each, by index) and how many cells it has in all.</summary>
-    private sealed record RawCells(Dictionary<int, string> Json, int Cells);
+    /// <summary>
+    /// The raw cells of a notebook (the JSON of each, by index), the attachments of its markdown
+    /// cells (the JSON of each cell's "attachments", by index) and how many cells it has in all.
+    /// </summary>
+    private sealed record RawCells(Dictionary<int, string> Json, Dictionary<int, string> Attachments, int Cells);
 
     /// <summary>
     /// Checks that the file is a Jupyter notebook this runner can run: JSON, an object with
     /// nbformat 4 and a list of cells, each an object with a cell_type nbformat 4 knows and a
     /// source (a string or a list of strings). Returns the raw cells (nbformat's cell_type "raw") as they are in the file:
-    /// the document reader turns them into code cells of the default kernel.
+    /// the document reader turns them into code cells of the default kernel; and the markdown cells'
+    /// attachments (pasted images), which the document model has no place for.
     /// </summary>
     private static RawCells CheckNotebook(byte[] bytes, string shown)
     {
@@ -258,6 +266,7 @@ public sealed class NotebookRunner
             if (!root.TryGetProperty("cells", out var cells) || cells.ValueKind != System.Text.Json.JsonValueKind.Array)
                 throw new NotebookException($"{shown}: not a Jupyter notebook ({Expected}; {(cells.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "it has no cells" : $"its cells are a JSON {Kind(cells.ValueKind)}, not a list")})");
             var raw = new Dictionary<int, string>();
+            var attachments = new Dictionary<int, string>();
             int i = 0;
             foreach (var c in cells.EnumerateArray())
             {
@@ -265,9 +274,11 @@ public sealed class NotebookRunner
                 string? problem = CellProblem(c);
                 if (problem is not null)
                     throw new NotebookException($"{shown}: not a Jupyter notebook (cell {i} {problem})");
-                if (c.GetProperty("cell_type").GetString() == "raw") raw[i - 1] = c.GetRawText();
+                string? type = c.GetProperty("cell_type").GetString();
+                if (type == "raw") raw[i - 1] = c.GetRawText();
+                else if (type == "markdown" && c.TryGetProperty("attachments", out var attached)) attachments[i - 1] = attached.GetRawText();
             }
-            return new RawCells(raw, i);
+            return new RawCells(raw, attachments, i);
         }
     }
 
@@ -302,15 +313,16 @@ public sealed class NotebookRunner
     };
 
     /// <summary>
-    /// Writes the executed notebook, with its raw cells as they were read. The document model has no
-    /// raw cell: the writer would write each one as a code cell, with outputs and kernel metadata
-    /// added. So a notebook with raw cells is written to memory first and those cells put back, in
-    /// the writer's layout (one-space indents, no escaping of HTML or non-ASCII characters); one
-    /// without is written as the writer writes it.
+    /// Writes the executed notebook, with its raw cells as they were read and its markdown cells'
+    /// attachments. The document model has no raw cell (the writer would write each one as a code
+    /// cell, with outputs and kernel metadata added) and no attachments (the writer would drop them).
+    /// So a notebook with either is written to memory first and those put back, in the writer's
+    /// layout (one-space indents, no escaping of HTML or non-ASCII characters); one without is
+    /// written as the writer writes it.
     /// </summary>
-    private static void WriteNotebook(InteractiveDocument document, KernelInfoCollection kernelInfos, Dictionary<int, string> raw, Stream output)
+    private static void WriteNotebook(InteractiveDocument document, KernelInfoCollection kernelInfos, RawCells raw, Stream output)
     {
-        if (raw.Count == 0)
+        if (raw.Json.Count == 0 && raw.Attachments.Count == 0)
         {
             Notebook.Write(document, output, kernelInfos);
             return;
@@ -319,8 +331,10 @@ public sealed class NotebookRunner
         Notebook.Write(document, written, kernelInfos);
         var root = System.Text.Json.Nodes.JsonNode.Parse(written.ToArray())!;
         var cells = root["cells"]!.AsArray();
-        foreach (var (index, json) in raw)
+        foreach (var (index, json) in raw.Json)
             cells[index] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        foreach (var (index, json) in raw.Attachments)
+            cells[index]!["attachments"] = System.Text.Json.Nodes.JsonNode.Parse(json);
         using var writer = new System.Text.Json.Utf8JsonWriter(output, new System.Text.Json.JsonWriterOptions
         {
             Indented = true,

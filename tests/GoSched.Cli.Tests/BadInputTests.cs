@@ -136,6 +136,34 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("<pre>2</pre>", cells[2].GetProperty("outputs").GetRawText());
     }
 
+    // A markdown cell's attachments (a pasted image) were dropped from the executed notebook.
+    [Fact]
+    public void MarkdownCellsKeepTheirAttachments()
+    {
+        const string Attachments = """{"a.png":{"image/png":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="},"b c.gif":{"image/gif":"R0lGODlhAQABAAAAACw="}}""";
+        string nb = Notebook("att.ipynb", $$"""
+            {"cells":[
+              {"cell_type":"markdown","metadata":{},"source":"# Title"},
+              {"cell_type":"markdown","attachments":{{Attachments}},"metadata":{},"source":["![a](attachment:a.png)\n","![b](attachment:b%20c.gif)"]},
+              {"cell_type":"raw","metadata":{},"source":"raw"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"1 + 1"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir);
+        Assert.True(r.Code == 0, r.Err);
+
+        using var executed = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "att.ipynb")));
+        var cells = executed.RootElement.GetProperty("cells");
+        using var attachments = JsonDocument.Parse(Attachments);
+        Assert.True(cells[1].TryGetProperty("attachments", out var written), $"the markdown cell was written as {cells[1]}");
+        Assert.True(JsonElement.DeepEquals(attachments.RootElement, written), $"the attachments were written as {written}");
+        Assert.Equal("markdown", cells[1].GetProperty("cell_type").GetString());
+        Assert.Contains("attachment:a.png", cells[1].GetProperty("source").GetRawText());
+        Assert.False(cells[0].TryGetProperty("attachments", out _));
+        Assert.Equal(1, cells[3].GetProperty("execution_count").GetInt32());
+    }
+
     // A cell of a type nbformat 4 does not have ("weird") was run as C# and written back as code.
     [Fact]
     public void ACellOfAnUnknownTypeIsRefusedAndNothingIsWritten()
