@@ -53,9 +53,23 @@ public sealed record CellFailure(int Cell, string Source, string Message)
     /// whole, as the cell's output does. For an exception the cell threw, Message is the exception's
     /// ToString(), whose first line is its type and the first line of its message; the rest is the
     /// message's other lines and the stack trace (the cell's frames, then Roslyn's scripting ones).
-    /// For compiler errors it is the first of them.
+    /// For compiler errors it is the first of them. Blank lines are passed over: a message that
+    /// starts with a line break made a first line of the type alone ("System.Exception: "), and the
+    /// message's first line that is not blank follows it then (or the type alone, if the message
+    /// has none before the stack trace).
     /// </summary>
-    public string Summary => Message.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? Message[..end] : Message;
+    public string Summary
+    {
+        get
+        {
+            var lines = Message.Split(['\r', '\n']).Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+            if (lines.Count == 0) return "";
+            string first = lines[0];
+            if (!Regex.IsMatch(first, @"^\S+:$")) return first; // not a type with nothing after it
+            string? next = lines.Skip(1).Select(l => l.Trim()).FirstOrDefault(l => !l.StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("--- End of", StringComparison.Ordinal));
+            return next is null ? first[..^1] : $"{first} {next}";
+        }
+    }
 
     public override string ToString() => $"cell {Cell}: {Message}";
 }

@@ -110,6 +110,27 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("alsonot", File.ReadAllText(written));
     }
 
+    // An exception whose message starts with a line break printed "cell 1: System.Exception: " and
+    // nothing of its message.
+    [Fact]
+    public void AFailingCellWhoseMessageStartsWithALineBreakShowsItsFirstLineThatIsNotBlank()
+    {
+        string nb = Notebook("nl.ipynb", """
+            {"cells":[
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"throw new System.Exception(\"\\n \\nthe real message\\nsecond line\");"},
+              {"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":"throw new System.Exception(\"\\n\\n\");"}],
+             "metadata":{},"nbformat":4,"nbformat_minor":5}
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliTests.Invoke("notebook", nb, "--out", outDir, "--allow-errors");
+        Assert.True(r.Code == 0, r.Err);
+        string where = $"(--allow-errors went on; the whole error is in the cell's output in {Path.Combine(outDir, "nl.ipynb")})";
+        var lines = r.Err.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !Regex.IsMatch(l, @"^cell \d+/\d+$"));
+        Assert.Equal([
+            $"gosched notebook: cell 1: System.Exception: the real message {where}",
+            $"gosched notebook: cell 2: System.Exception {where}"], lines);
+    }
+
     // A raw cell came back as an empty code cell (outputs, execution_count and kernel metadata added).
     [Fact]
     public void RawCellsAreWrittenBackAsTheyWereRead()
