@@ -23,7 +23,7 @@
 // A cell that runs past CellTimeout fails in either case, even one that blocks its thread and
 // never sees the cancellation (Thread.Sleep, a goroutine that never awaits): the runner stops
 // waiting for it, writes what it has and leaves that kernel behind. Raw cells are not code: they
-// are not run, and are written back as they were read.
+// are not run, and are written back equal as JSON to what was read (not byte for byte: see WriteNotebook).
 //
 // A notebook may end with a `#!gosched run ... --background` that nobody waited for. The runner
 // stops that run once the last cell has run, or a cell timed out (its results would not be in the notebook anyway, and
@@ -327,12 +327,13 @@ public sealed class NotebookRunner
     };
 
     /// <summary>
-    /// Writes the executed notebook, with its raw cells as they were read and its markdown cells'
-    /// attachments. The document model has no raw cell (the writer would write each one as a code
-    /// cell, with outputs and kernel metadata added) and no attachments (the writer would drop them).
-    /// So a notebook with either is written to memory first and those put back, in the writer's
-    /// layout (one-space indents, no escaping of HTML or non-ASCII characters); one without is
-    /// written as the writer writes it.
+    /// Writes the executed notebook, with its raw cells and its markdown cells' attachments equal as
+    /// JSON to what was read. The document model has no raw cell (the writer would write each one as
+    /// a code cell, with outputs and kernel metadata added) and no attachments (the writer would
+    /// drop them). So a notebook with either is written to memory first and those put back, in the
+    /// writer's layout (one-space indents, no escaping of HTML or non-ASCII characters); one without
+    /// is written as the writer writes it. Equal as JSON, not byte for byte: the layout is the
+    /// writer's, and a string's escapes are written anew (\u00e9 as é, \ud83d\ude00 as \uD83D\uDE00).
     /// </summary>
     private static void WriteNotebook(InteractiveDocument document, KernelInfoCollection kernelInfos, RawCells raw, Stream output)
     {
