@@ -199,16 +199,20 @@ public static class CliApp
                 // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
                 // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
                 // So do the progress lines of a long run.
-                var log = TextWriter.Synchronized(stderr);
+                // A write to stderr that fails (2>/dev/full) stops those lines, not the run: it
+                // threw on their own threads and aborted the process before the summary.
+                var log = new FailSafeWriter(stderr);
                 RunResult result;
                 var runLimit = limit ?? DefaultRunTimeout;
                 using (var progress = new RunProgress(log, w.Name, runLimit, progressEvery))
                     result = w.Run(cfg, wargs, runLimit, log, started: progress.Start);
+                if (log.Failure is { } failure)
+                    result = result with { Warnings = [.. result.Warnings, $"stderr could not be written ({failure}): the progress and schedtrace lines stopped there; the run went on"] };
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)
                 {
-                    stderr.WriteLine(result.Error.Message);
+                    log.WriteLine(result.Error.Message); // one attempt: stdout has the summary
                     return 2;
                 }
                 return 0;
