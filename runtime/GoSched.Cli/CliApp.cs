@@ -169,6 +169,12 @@ public static class CliApp
         var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period, a whole number of milliseconds up to 1h: a bare number is milliseconds, as in Go (10), or a duration (10ms, 2s); 0 is off" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with each schedtrace line (needs --schedtrace)" };
         var argOpt = new Option<string[]>("--arg") { Description = "a workload parameter, name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", AllowMultipleArgumentsPerToken = false };
+        // A bare --arg after one with a value (`--arg rounds=1 --arg`) was taken as nothing and the
+        // run went on; alone it is "--arg needs a value", and so it is anywhere.
+        argOpt.Validators.Add(r =>
+        {
+            if (r.IdentifierTokenCount > r.Tokens.Count && r.Tokens.Count > 0) r.AddError("--arg needs a value");
+        });
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
         var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var cmd = new Command("run", "run a named workload headless and print a summary")
