@@ -321,13 +321,19 @@ internal sealed class RunProgress(TextWriter log, string workload, TimeSpan time
             while (!_done.Wait(every))
             {
                 var s = rt.Stats();
-                double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds;
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"gosched run: {workload} still running at {elapsed:0.#} s (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished"));
+                string elapsed = Elapsed(System.Diagnostics.Stopwatch.GetElapsedTime(begin));
+                log.WriteLine($"gosched run: {workload} still running at {elapsed} (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished");
             }
         }) { IsBackground = true, Name = "gosched run progress" };
         _thread.Start();
     }
+
+    /// <summary>
+    /// How long the run has gone, in Go's form as the timeout beside it (5s, 1m5.3s), to a tenth of
+    /// a second; it said "5 s (timeout 10m0s)".
+    /// </summary>
+    internal static string Elapsed(TimeSpan elapsed) =>
+        WorkloadParam.FormatDuration((long)Math.Round(elapsed.TotalSeconds * 10, MidpointRounding.AwayFromZero) * 100_000_000);
 
     public void Dispose()
     {

@@ -179,12 +179,21 @@ public class CliTests
         using var doc = JsonDocument.Parse(o.ToString()); // stdout is still the one JSON object
         var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.True(lines.Count >= 2, $"progress lines: {lines.Count}\n{e}");
-        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
+        // The elapsed time in Go's form, as the timeout: "at 5s", not "at 5 s" (100ms here, below a second).
+        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at (\d+(\.\d)?s|\d00ms) \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
 
         var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
         Assert.True(code2 == 0, stderr);
         Assert.Equal("", stderr);
     }
+
+    [Theory]
+    [InlineData(5.04, "5s")]
+    [InlineData(10.06, "10.1s")]
+    [InlineData(65.3, "1m5.3s")]
+    [InlineData(3600, "1h0m0s")]
+    public void AProgressLineSaysHowLongInGosForm(double seconds, string expected) =>
+        Assert.Equal(expected, RunProgress.Elapsed(TimeSpan.FromSeconds(seconds)));
 
     [Fact]
     public void AQuickBenchTableChecksNoTargetAndSaysWhy()
