@@ -177,7 +177,7 @@ public static class CliApp
         });
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
         var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
-        var cmd = new Command("run", "run a named workload headless and print a summary")
+        var cmd = new Command("run", "run a named workload headless and print a summary. Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
         };
@@ -218,7 +218,8 @@ public static class CliApp
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)
                 {
-                    log.WriteLine(result.Error.Message); // one attempt: stdout has the summary
+                    // Prefixed as every other error of run's ("timed out: ..." alone was not).
+                    log.WriteLine($"gosched run: {result.Error.Message}"); // one attempt: stdout has the summary
                     return 2;
                 }
                 return 0;

@@ -137,7 +137,7 @@ public class CliTests
             Assert.Matches(@"(?m)^timers +\d+ fired; lateness \(fired - due, in runOneTimer\) p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
             (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
             Assert.Equal(2, code);
-            Assert.Contains("timed out: the run did not finish within 18ms (its 20ms timeout, less 2ms kept to stop its threads)", stderr);
+            Assert.Contains("gosched run: timed out: the run did not finish within 18ms (its 20ms timeout, less 2ms kept to stop its threads)", stderr);
         }
         finally
         {
@@ -159,7 +159,8 @@ public class CliTests
             Assert.Contains("result       timed out\n", stdout.ReplaceLineEndings("\n"));
             Assert.DoesNotContain("warning", stdout);
             // Durations in Go's form at any size: seconds to three places said "less the 0 s kept to stop its threads".
-            Assert.Equal("timed out: the run did not finish within 900us (its 1ms timeout, less 100us kept to stop its threads)", stderr.TrimEnd());
+            // With the "gosched run: " of every other error of run's.
+            Assert.Equal("gosched run: timed out: the run did not finish within 900us (its 1ms timeout, less 100us kept to stop its threads)", stderr.TrimEnd());
             Assert.DoesNotContain("cannot be preempted", stderr);
             Assert.DoesNotContain("goroutine none", stdout + stderr);
         }
@@ -185,6 +186,16 @@ public class CliTests
         var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
         Assert.True(code2 == 0, stderr);
         Assert.Equal("", stderr);
+    }
+
+    /// <summary>Exit code 2, for a run that failed or timed out, was in neither the README nor the help.</summary>
+    [Fact]
+    public void RunsHelpSaysWhatEachExitCodeMeans()
+    {
+        var (code, stdout, _) = Invoke("run", "--help");
+        Assert.Equal(0, code);
+        string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim()));
+        Assert.Contains("Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary", help);
     }
 
     [Theory]
