@@ -29,7 +29,6 @@
 // stops that run once the last cell has run, or a cell timed out (its results would not be in the notebook anyway, and
 // the process would cut it off unseen) and says so in the last cell's output (stderr) and in the
 // result's Notes; it is not a failure. `#!gosched status --wait` at the end waits for it instead.
-using System.Globalization;
 using System.Text.RegularExpressions;
 using GoSched.Interactive;
 using GoSched.Interactive.Workbench;
@@ -492,7 +491,8 @@ public sealed class NotebookRunner
         // The kernel honours the cancellation only between statements; a cell blocked in one (a
         // sleep, a loop that never awaits) is given a little more time, then abandoned.
         var grace = Task.Delay(CellTimeout + TimeSpan.FromSeconds(5), CancellationToken.None);
-        string timedOut = string.Create(CultureInfo.InvariantCulture, $"the cell did not finish within {CellTimeout.TotalSeconds:0.###} s (the --cell-timeout); the run stops here");
+        // In Go's form, as --cell-timeout takes it (1.5s; it said "1.5 s").
+        string timedOut = $"the cell did not finish within {GoSched.Workloads.WorkloadParam.FormatDuration(CellTimeout.Ticks * 100)} (the --cell-timeout); the run stops here";
         if (await Task.WhenAny(send, grace) != send)
         {
             string message = timedOut + "; the cell does not respond to cancellation (code that blocks its thread: a sleep, or a goroutine that never awaits)";

@@ -169,9 +169,15 @@ public static class CliApp
         var schedtrace = new Option<string?>("--schedtrace") { Description = "print schedtrace lines to stderr every period, a whole number of milliseconds up to 1h: a bare number is milliseconds, as in Go (10), or a duration (10ms, 2s); 0 is off" };
         var scheddetail = new Option<bool>("--scheddetail") { Description = "print scheddetail blocks with each schedtrace line (needs --schedtrace)" };
         var argOpt = new Option<string[]>("--arg") { Description = "a workload parameter, name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", AllowMultipleArgumentsPerToken = false };
+        // A bare --arg after one with a value (`--arg rounds=1 --arg`) was taken as nothing and the
+        // run went on; alone it is "--arg needs a value", and so it is anywhere.
+        argOpt.Validators.Add(r =>
+        {
+            if (r.IdentifierTokenCount > r.Tokens.Count && r.Tokens.Count > 0) r.AddError("--arg needs a value");
+        });
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
         var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
-        var cmd = new Command("run", "run a named workload headless and print a summary")
+        var cmd = new Command("run", "run a named workload headless and print a summary. Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
         };
@@ -199,16 +205,21 @@ public static class CliApp
                 // schedtrace and scheddetail lines go to stderr as they come, as Go's runtime writes
                 // them (its print goes to fd 2), so stdout holds only the summary or the one JSON object.
                 // So do the progress lines of a long run.
-                var log = TextWriter.Synchronized(stderr);
+                // A write to stderr that fails (2>/dev/full) stops those lines, not the run: it
+                // threw on their own threads and aborted the process before the summary.
+                var log = new FailSafeWriter(stderr);
                 RunResult result;
                 var runLimit = limit ?? DefaultRunTimeout;
                 using (var progress = new RunProgress(log, w.Name, runLimit, progressEvery))
                     result = w.Run(cfg, wargs, runLimit, log, started: progress.Start);
+                if (log.Failure is { } failure)
+                    result = result with { Warnings = [.. result.Warnings, $"stderr could not be written ({failure}): the progress and schedtrace lines stopped there; the run went on"] };
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
                 else Summary.Print(stdout, w.Name, result);
                 if (result.Error != null)
                 {
-                    stderr.WriteLine(result.Error.Message);
+                    // Prefixed as every other error of run's ("timed out: ..." alone was not).
+                    log.WriteLine($"gosched run: {result.Error.Message}"); // one attempt: stdout has the summary
                     return 2;
                 }
                 return 0;
@@ -311,13 +322,19 @@ internal sealed class RunProgress(TextWriter log, string workload, TimeSpan time
             while (!_done.Wait(every))
             {
                 var s = rt.Stats();
-                double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds;
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"gosched run: {workload} still running at {elapsed:0.#} s (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished"));
+                string elapsed = Elapsed(System.Diagnostics.Stopwatch.GetElapsedTime(begin));
+                log.WriteLine($"gosched run: {workload} still running at {elapsed} (timeout {limit}): {s.GoroutinesStarted} goroutines started, {s.GoroutinesFinished} finished");
             }
         }) { IsBackground = true, Name = "gosched run progress" };
         _thread.Start();
     }
+
+    /// <summary>
+    /// How long the run has gone, in Go's form as the timeout beside it (5s, 1m5.3s), to a tenth of
+    /// a second; it said "5 s (timeout 10m0s)".
+    /// </summary>
+    internal static string Elapsed(TimeSpan elapsed) =>
+        WorkloadParam.FormatDuration((long)Math.Round(elapsed.TotalSeconds * 10, MidpointRounding.AwayFromZero) * 100_000_000);
 
     public void Dispose()
     {

@@ -464,4 +464,17 @@ public sealed class BadInputTests : IDisposable
         string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim())); // the help wraps long descriptions
         Assert.Contains("name=value; repeat it, or separate several with commas (rounds=1,workers=2); each name once", help);
     }
+
+    // 11. A bare --arg after one with a value ran as if it were not there (exit 0), and empty items
+    // (`--arg ,`, `--arg ""`, rounds=1,,workers=2, a trailing comma) were dropped without a word.
+    [Theory]
+    [InlineData(new[] { "--arg", "rounds=1", "--arg" }, "gosched run: --arg needs a value (see gosched run --help)")]
+    [InlineData(new[] { "--arg" }, "gosched run: --arg needs a value (see gosched run --help)")]
+    [InlineData(new[] { "--arg", "" }, "gosched run: --arg '': empty; expected name=value (pingpong parameters: rounds)")]
+    [InlineData(new[] { "--arg", "rounds=1", "--arg", " " }, "gosched run: --arg ' ': empty; expected name=value (pingpong parameters: rounds)")]
+    [InlineData(new[] { "--arg", "," }, "gosched run: --arg ,: item 1 of 2 is empty; separate name=value items with single commas")]
+    [InlineData(new[] { "--arg", "rounds=1,,rounds=2" }, "gosched run: --arg rounds=1,,rounds=2: item 2 of 3 is empty; separate name=value items with single commas")]
+    [InlineData(new[] { "--arg", "rounds=1," }, "gosched run: --arg rounds=1,: item 2 of 2 is empty; separate name=value items with single commas")]
+    public void AnEmptyOrMissingArgIsRefused(string[] args, string expected) =>
+        AssertOneLineError(CliTests.Invoke(["run", "pingpong", .. args]), expected);
 }

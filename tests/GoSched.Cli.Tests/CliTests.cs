@@ -137,7 +137,7 @@ public class CliTests
             Assert.Matches(@"(?m)^timers +\d+ fired; lateness \(fired - due, in runOneTimer\) p50 \d+(\.\d+)? ms, p99 \d+(\.\d+)? ms, max \d+(\.\d+)? ms;", stdout);
             (code, _, stderr) = Invoke("run", "fanout", "--gomaxprocs", "1", "--timeout", "20ms");
             Assert.Equal(2, code);
-            Assert.Contains("timed out: the run did not finish within 18ms (its 20ms timeout, less 2ms kept to stop its threads)", stderr);
+            Assert.Contains("gosched run: timed out: the run did not finish within 18ms (its 20ms timeout, less 2ms kept to stop its threads)", stderr);
         }
         finally
         {
@@ -159,7 +159,8 @@ public class CliTests
             Assert.Contains("result       timed out\n", stdout.ReplaceLineEndings("\n"));
             Assert.DoesNotContain("warning", stdout);
             // Durations in Go's form at any size: seconds to three places said "less the 0 s kept to stop its threads".
-            Assert.Equal("timed out: the run did not finish within 900us (its 1ms timeout, less 100us kept to stop its threads)", stderr.TrimEnd());
+            // With the "gosched run: " of every other error of run's.
+            Assert.Equal("gosched run: timed out: the run did not finish within 900us (its 1ms timeout, less 100us kept to stop its threads)", stderr.TrimEnd());
             Assert.DoesNotContain("cannot be preempted", stderr);
             Assert.DoesNotContain("goroutine none", stdout + stderr);
         }
@@ -179,12 +180,31 @@ public class CliTests
         using var doc = JsonDocument.Parse(o.ToString()); // stdout is still the one JSON object
         var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
         Assert.True(lines.Count >= 2, $"progress lines: {lines.Count}\n{e}");
-        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at \d+(\.\d)? s \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
+        // The elapsed time in Go's form, as the timeout: "at 5s", not "at 5 s" (100ms here, below a second).
+        Assert.All(lines, l => Assert.Matches(@"^gosched run: fanout still running at (\d+(\.\d)?s|\d00ms) \(timeout 10m0s\): \d+ goroutines started, \d+ finished$", l));
 
         var (code2, _, stderr) = Invoke("run", "pingpong", "--arg", "rounds=100", "--timeout", "30s");
         Assert.True(code2 == 0, stderr);
         Assert.Equal("", stderr);
     }
+
+    /// <summary>Exit code 2, for a run that failed or timed out, was in neither the README nor the help.</summary>
+    [Fact]
+    public void RunsHelpSaysWhatEachExitCodeMeans()
+    {
+        var (code, stdout, _) = Invoke("run", "--help");
+        Assert.Equal(0, code);
+        string help = string.Join(" ", stdout.Split('\n').Select(l => l.Trim()));
+        Assert.Contains("Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary", help);
+    }
+
+    [Theory]
+    [InlineData(5.04, "5s")]
+    [InlineData(10.06, "10.1s")]
+    [InlineData(65.3, "1m5.3s")]
+    [InlineData(3600, "1h0m0s")]
+    public void AProgressLineSaysHowLongInGosForm(double seconds, string expected) =>
+        Assert.Equal(expected, RunProgress.Elapsed(TimeSpan.FromSeconds(seconds)));
 
     [Fact]
     public void AQuickBenchTableChecksNoTargetAndSaysWhy()

@@ -61,7 +61,7 @@ public class WorkloadArgumentTests
     [Fact]
     public void ArgumentsMayBeRepeatedOrSeparatedWithCommas()
     {
-        var args = WorkloadArgText.Parse("fanout", s_fanout, ["rounds=1,workers=2,", "unit=1ms", " , "]);
+        var args = WorkloadArgText.Parse("fanout", s_fanout, ["rounds=1, workers=2", "unit=1ms"]);
         Assert.Equal(new Dictionary<string, string> { ["rounds"] = "1", ["workers"] = "2", ["unit"] = "1ms" }, args);
         // Names as the parameter spells them, as Workload.Bind matches them.
         Assert.Equal(new Dictionary<string, string> { ["workers"] = "3" }, WorkloadArgText.Parse("fanout", s_fanout, ["Workers = 3"]));
@@ -75,6 +75,10 @@ public class WorkloadArgumentTests
     [InlineData(new[] { "rounds" }, "--arg rounds: expected name=value (fanout parameters: rounds, workers, unit)")]
     [InlineData(new[] { "rounds=" }, "--arg rounds=: expected name=value (fanout parameters: rounds, workers, unit)")]
     [InlineData(new[] { "rounds=1,=2" }, "--arg =2: expected name=value (fanout parameters: rounds, workers, unit)")]
+    [InlineData(new[] { "" }, "--arg '': empty; expected name=value (fanout parameters: rounds, workers, unit)")]
+    [InlineData(new[] { "rounds=1", " , " }, "--arg ,: item 1 of 2 is empty; separate name=value items with single commas")]
+    [InlineData(new[] { "rounds=1,,workers=2" }, "--arg rounds=1,,workers=2: item 2 of 3 is empty; separate name=value items with single commas")]
+    [InlineData(new[] { "rounds=1,workers=2," }, "--arg rounds=1,workers=2,: item 3 of 3 is empty; separate name=value items with single commas")]
     [InlineData(new[] { "wrokers=3" }, "--arg wrokers=3: fanout has no parameter 'wrokers' (parameters: rounds, workers, unit)")]
     public void BadArgumentsSayWhatIsWrong(string[] values, string expected) =>
         Assert.Equal(expected, Assert.Throws<WorkloadException>(() => WorkloadArgText.Parse("fanout", s_fanout, values)).Message);

@@ -61,14 +61,28 @@ public static class WorkloadArgText
     /// <paramref name="parameters"/>: each value is name=value, or several separated by commas
     /// (rounds=1,workers=2). Names are matched without regard to case, as <see cref="Workload.Bind"/>
     /// does, and come back as the parameter spells them; values are left as text, for Bind to
-    /// check. Throws <see cref="WorkloadException"/> for a piece that is not name=value, a name the
-    /// workload does not have, or a name given twice (the last one used to win without a word).
+    /// check. Throws <see cref="WorkloadException"/> for an empty value or item (`""`, `a=1,,b=2`, a
+    /// trailing comma), a piece that is not name=value, a name the workload does not have, or a name
+    /// given twice (the last one used to win without a word).
     /// </summary>
     public static Dictionary<string, string> Parse(string workload, IReadOnlyCollection<string> parameters, IEnumerable<string> values)
     {
         string names = parameters.Count == 0 ? "none" : string.Join(", ", parameters);
         var args = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        foreach (string value in values)
+        {
+            // Empty items were dropped without a word (`--arg ""`, `--arg ,`, rounds=1,,workers=2):
+            // a value lost between commas or quotes ran with its default.
+            if (string.IsNullOrWhiteSpace(value))
+                throw new WorkloadException($"--arg '{value}': empty; expected name=value ({workload} parameters: {names})");
+            string[] pairs = value.Split(',', StringSplitOptions.TrimEntries);
+            if (Array.IndexOf(pairs, "") is var empty and >= 0)
+                throw new WorkloadException($"--arg {value.Trim()}: item {empty + 1} of {pairs.Length} is empty; separate name=value items with single commas");
+            foreach (string pair in pairs) Add(pair);
+        }
+        return args;
+
+        void Add(string pair)
         {
             int eq = pair.IndexOf('=');
             if (eq <= 0 || eq == pair.Length - 1)
@@ -80,7 +94,6 @@ public static class WorkloadArgText
                 throw new WorkloadException($"--arg {pair}: {name} given twice ({name}={earlier} before it); give each parameter once");
             args[name] = pair[(eq + 1)..].Trim();
         }
-        return args;
     }
 }
 
