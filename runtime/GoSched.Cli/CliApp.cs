@@ -15,10 +15,13 @@ public static class CliApp
     public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
     /// <param name="progressEvery">the period of `run`'s progress lines; default <see cref="ProgressEvery"/> (tests shorten it).</param>
-    public static RootCommand Build(TextWriter stdout, TextWriter stderr, TimeSpan? progressEvery = null)
+    /// <param name="interruption">what stops `run` and `notebook` at SIGINT or SIGTERM (the program's listens for the real
+    /// signals; tests trigger their own); default: none comes.</param>
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr, TimeSpan? progressEvery = null, Interruption? interruption = null)
     {
+        interruption ??= new Interruption(posix: false);
         var root = new RootCommand("GoSched Workbench: Go's goroutine scheduler in C#, run from the command line.");
-        root.Subcommands.Add(RunCommand(stdout, stderr, progressEvery ?? ProgressEvery));
+        root.Subcommands.Add(RunCommand(stdout, stderr, progressEvery ?? ProgressEvery, interruption));
         root.Subcommands.Add(WorkloadsCommand(stdout, stderr));
         root.Subcommands.Add(BenchCommand(stdout, stderr));
         root.Subcommands.Add(NotebookCommand(stdout, stderr));
@@ -159,7 +162,7 @@ public static class CliApp
         return cmd;
     }
 
-    private static Command RunCommand(TextWriter stdout, TextWriter stderr, TimeSpan progressEvery)
+    private static Command RunCommand(TextWriter stdout, TextWriter stderr, TimeSpan progressEvery, Interruption interruption)
     {
         var workload = new Argument<string>("workload") { Description = "workload name (see `gosched workloads`)" };
         var gomaxprocs = IntOptions.Create("--gomaxprocs", "number of Ps (default: CPUs)");
@@ -177,7 +180,7 @@ public static class CliApp
         });
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of the summary" };
         var timeout = new Option<string?>("--timeout") { Description = "how long the run may take, its stop included (it is stopped a tenth of this, at most 2s, before the end): a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
-        var cmd = new Command("run", "run a named workload headless and print a summary. Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary")
+        var cmd = new Command("run", "run a named workload headless and print a summary. Exit code 0: the run finished; 1: bad input (nothing ran); 2: the run failed (a panic, a deadlock) or timed out, after its summary; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM): interrupted, stopped as a timeout stops it, after its summary (result interrupted); a second Ctrl-C exits at once")
         {
             workload, gomaxprocs, stealTries, runqSize, godebug, schedtrace, scheddetail, argOpt, json, timeout,
         };
@@ -210,8 +213,13 @@ public static class CliApp
                 var log = new FailSafeWriter(stderr);
                 RunResult result;
                 var runLimit = limit ?? DefaultRunTimeout;
+                // SIGINT or SIGTERM cancels the run: it stops as at its timeout, and its summary is printed.
+                using (interruption.Listen())
                 using (var progress = new RunProgress(log, w.Name, runLimit, progressEvery))
-                    result = w.Run(cfg, wargs, runLimit, log, started: progress.Start);
+                    result = w.Run(cfg, wargs, runLimit, log, interruption.Token, started: progress.Start);
+                // The signal that came during the run, as the run's error (a run that ended by itself first is left as it ended).
+                if (interruption.Signal is { } signal && result.Error is OperationCanceledException)
+                    result = result with { Error = new RunInterruptedException(signal, result.WallNs) };
                 if (log.Failure is { } failure)
                     result = result with { Warnings = [.. result.Warnings, $"stderr could not be written ({failure}): the progress and schedtrace lines stopped there; the run went on"] };
                 if (asJson) stdout.WriteLine(Summary.Json(w.Name, result));
@@ -220,7 +228,7 @@ public static class CliApp
                 {
                     // Prefixed as every other error of run's ("timed out: ..." alone was not).
                     log.WriteLine($"gosched run: {result.Error.Message}"); // one attempt: stdout has the summary
-                    return 2;
+                    return result.Error is RunInterruptedException ? interruption.ExitCode : 2;
                 }
                 return 0;
             }
@@ -367,9 +375,18 @@ public static class Summary
             o.WriteLine(string.Create(inv, $"timers       {t.Fired} fired; lateness (fired - due, in runOneTimer) p50 {t.P50:0.###} ms, p99 {t.P99:0.###} ms, max {t.Max:0.###} ms; " +
                         $"heap max {t.MaxHeap}; deleted cleared {t.Cleared}"));
         // The error's message follows on stderr; a timeout is no error of the program's ("error: TimeoutException").
-        o.WriteLine($"result       {r.Error switch { null => "ok", TimeoutException => "timed out", var e => "error: " + e.GetType().Name }}");
+        o.WriteLine($"result       {Result(r)}");
         foreach (var warning in r.Warnings) o.WriteLine($"warning      {warning}");
     }
+
+    /// <summary>The result line's word: ok, timed out, interrupted (SIGINT or SIGTERM) or error: &lt;type&gt;.</summary>
+    public static string Result(RunResult r) => r.Error switch
+    {
+        null => "ok",
+        TimeoutException => "timed out",
+        RunInterruptedException => "interrupted",
+        var e => "error: " + e.GetType().Name,
+    };
 
     /// <summary>Timer figures of a run that fired timers, else null.</summary>
     public sealed record TimerSummary(long Fired, double P50, double P90, double P99, double P999, double Max, int MaxHeap, long Cleared);
@@ -400,7 +417,18 @@ public static class Summary
         ["metrics"] = r.Metrics,
         ["per_p"] = r.Recording.Counters,
         ["timers"] = TimerFigures(r),
+        ["result"] = Result(r),
         ["error"] = r.Error?.Message,
         ["warnings"] = r.Warnings,
     }, s_json);
+}
+
+/// <summary>
+/// A run that SIGINT or SIGTERM stopped. Its message is the stderr line after "gosched run: ":
+/// interrupted (SIGINT): stopped after 3.2s.
+/// </summary>
+public sealed class RunInterruptedException(string signal, long wallNs)
+    : OperationCanceledException($"interrupted ({signal}): stopped after {RunProgress.Elapsed(TimeSpan.FromTicks(wallNs / 100))}")
+{
+    public string Signal { get; } = signal;
 }

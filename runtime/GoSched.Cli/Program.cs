@@ -2,4 +2,8 @@
 using System.CommandLine;
 using GoSched.Cli;
 
-return await CliApp.Build(Console.Out, Console.Error).Parse(args).InvokeAsync();
+// SIGINT and SIGTERM are the commands' own to handle (Interruption: run and notebook stop, report
+// and exit 130 or 143); System.CommandLine's handler would cancel only asynchronous commands and
+// then exit without waiting for what they report.
+return await CliApp.Build(Console.Out, Console.Error, interruption: new Interruption(posix: true)).Parse(args)
+    .InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
