@@ -88,6 +88,15 @@ public sealed record NotebookResult(string Notebook, string ExecutedNotebook, st
     /// <summary>What the runner did besides running cells (a background run it stopped at the end), one line each.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>
+    /// Whether the caller's cancellation (the CLI's SIGINT or SIGTERM) stopped the run: the cells
+    /// after it did not run, and the outputs so far were written.
+    /// </summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>The cell the interrupt cut short (1-based; its output says so), or null if it came between cells.</summary>
+    public int? InterruptedCell { get; init; }
+
     public bool Succeeded => Failures.Count == 0;
 
     /// <summary>0 when no cell failed (errors run past with AllowErrors do not count), 1 otherwise: the CLI's exit code.</summary>
@@ -114,6 +123,12 @@ public sealed class NotebookRunner
     /// </summary>
     public bool AllowErrors { get; init; }
 
+    /// <summary>How long an interrupted cell that does not respond to the cancellation is waited for before it is abandoned.</summary>
+    private static readonly TimeSpan s_interruptWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>The error output of the cell an interrupt cut short.</summary>
+    internal const string InterruptedMessage = "interrupted: the run was stopped during this cell (SIGINT or SIGTERM); the cells after it did not run";
+
     /// <summary>How long the runner waits for a background run it stops at the end of the notebook.</summary>
     private static readonly TimeSpan s_backgroundStopWait = TimeSpan.FromSeconds(30);
 
@@ -126,6 +141,8 @@ public sealed class NotebookRunner
     /// at the notebook's folder, as in Jupyter: the process's current directory is that folder while
     /// the cells run.
     /// </summary>
+    /// <param name="cancellationToken">an interrupt: the running cell is cancelled (and abandoned if it does not respond
+    /// within 2 s), no further cell runs, and the notebook is written with the outputs so far (<see cref="NotebookResult.Interrupted"/>).</param>
     /// <exception cref="NotebookException">The notebook cannot be read or is not a Jupyter notebook (nbformat 4), or the executed notebook would be written over it, before anything is written; or the output folder or files cannot be written.</exception>
     public async Task<NotebookResult> RunAsync(string notebookPath, string outputDirectory, CancellationToken cancellationToken = default)
     {
@@ -174,6 +191,8 @@ public sealed class NotebookRunner
         var notes = new List<string>();
         int run = 0;
         bool abandoned = false;
+        bool interrupted = false;
+        int? interruptedCell = null;
         InteractiveDocumentElement? lastRun = null;
         string previousDirectory = Environment.CurrentDirectory;
         Environment.CurrentDirectory = Path.GetDirectoryName(notebookPath)!;
@@ -181,8 +200,13 @@ public sealed class NotebookRunner
         try
         {
             kernel = await CreateKernelAsync();
-            for (int i = 0; i < document.Elements.Count && failures.Count == 0; i++)
+            for (int i = 0; i < document.Elements.Count && failures.Count == 0 && !interrupted; i++)
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    interrupted = true;
+                    break;
+                }
                 var cell = document.Elements[i];
                 if (cell.KernelName == Markdown || raw.Json.ContainsKey(i))
                     continue;
@@ -190,9 +214,11 @@ public sealed class NotebookRunner
                 cell.ExecutionOrder = ++run;
                 Log?.WriteLine($"cell {i + 1}/{document.Elements.Count}");
                 lastRun = cell;
-                var (error, finished, timedOut) = await RunCellAsync(kernel, cell, cancellationToken);
+                var (error, finished, timedOut, cut) = await RunCellAsync(kernel, cell, cancellationToken);
                 abandoned = !finished;
-                if (error is not null)
+                interrupted = cancellationToken.IsCancellationRequested;
+                if (cut) interruptedCell = i + 1;
+                else if (error is not null)
                     (AllowErrors && !timedOut ? allowed : failures).Add(new CellFailure(i + 1, cell.Contents, error));
             }
             // Also after a cell that timed out (its kernel is left behind): the background run is
@@ -218,8 +244,12 @@ public sealed class NotebookRunner
             WriteNotebook(document, kernelInfos, raw, output);
         });
         string html = Path.Combine(outputDirectory, name + ".html");
-        await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), cancellationToken));
-        return new NotebookResult(notebookPath, ipynb, html, run, failures) { AllowedErrors = allowed, Notes = notes };
+        // Not the caller's token: an interrupted run is written all the same.
+        await WriteOutputAsync(html, () => File.WriteAllTextAsync(html, NotebookHtml.Render(document, name), CancellationToken.None));
+        return new NotebookResult(notebookPath, ipynb, html, run, failures)
+        {
+            AllowedErrors = allowed, Notes = notes, Interrupted = interrupted, InterruptedCell = interruptedCell,
+        };
     }
 
     private static byte[] ReadNotebookFile(string path, string shown)
@@ -463,15 +493,19 @@ public sealed class NotebookRunner
         return kernel;
     }
 
-    /// <summary>Submits one cell and records its outputs; returns the error message if it failed, whether the cell finished, and whether it ran past the time limit.</summary>
-    private async Task<(string? Error, bool Finished, bool TimedOut)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits one cell and records its outputs; returns the error message if it failed, whether the
+    /// cell finished, whether it ran past the time limit, and whether the interrupt
+    /// (<paramref name="cancellationToken"/>) cut it short (its output then ends with an error saying so).
+    /// </summary>
+    private async Task<(string? Error, bool Finished, bool TimedOut, bool Interrupted)> RunCellAsync(CompositeKernel kernel, InteractiveDocumentElement cell, CancellationToken cancellationToken)
     {
         string kernelName = cell.KernelName ?? CSharp;
         if (kernel.FindKernelByName(kernelName) is null)
         {
             string message = $"the {kernelName} kernel is not available in-process (only {CSharp})";
             cell.Outputs.Add(new ErrorElement(message, "KernelNotFound"));
-            return (message, true, false);
+            return (message, true, false, false);
         }
 
         string code = s_extensionReference.Replace(cell.Contents, "");
@@ -483,7 +517,7 @@ public sealed class NotebookRunner
                                  "which runs notebooks in-process; in Jupyter, this #r line loads it from the local package feed.",
             }));
         if (string.IsNullOrWhiteSpace(code))
-            return (null, true, false);
+            return (null, true, false, false);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CellTimeout);
@@ -493,11 +527,21 @@ public sealed class NotebookRunner
         var grace = Task.Delay(CellTimeout + TimeSpan.FromSeconds(5), CancellationToken.None);
         // In Go's form, as --cell-timeout takes it (1.5s; it said "1.5 s").
         string timedOut = $"the cell did not finish within {GoSched.Workloads.WorkloadParam.FormatDuration(CellTimeout.Ticks * 100)} (the --cell-timeout); the run stops here";
-        if (await Task.WhenAny(send, grace) != send)
+        // An interrupt gives a cell that does not respond to it a shorter grace than a timeout does.
+        var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onInterrupt = cancellationToken.Register(() => interrupt.TrySetResult());
+        var interruptGrace = interrupt.Task.ContinueWith(_ => Task.Delay(s_interruptWait), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        if (await Task.WhenAny(send, grace, interruptGrace) != send)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                string stuck = InterruptedMessage + "; the cell did not respond to the cancellation (code that blocks its thread: a sleep, or a goroutine that never awaits) and was left running";
+                cell.Outputs.Add(new ErrorElement(stuck, "Interrupted"));
+                return (stuck, false, false, true);
+            }
             string message = timedOut + "; the cell does not respond to cancellation (code that blocks its thread: a sleep, or a goroutine that never awaits)";
             cell.Outputs.Add(new ErrorElement(message, "CellTimeout"));
-            return (message, false, true);
+            return (message, false, true, false);
         }
         KernelCommandResult result;
         try
@@ -508,7 +552,13 @@ public sealed class NotebookRunner
         {
             // The kernel gave up on the command; the cell's code may still be running on its thread.
             cell.Outputs.Add(new ErrorElement(timedOut, "CellTimeout"));
-            return (timedOut, false, true);
+            return (timedOut, false, true, false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Interrupted: as above, the kernel gave up on the command.
+            cell.Outputs.Add(new ErrorElement(InterruptedMessage, "Interrupted"));
+            return (InterruptedMessage, false, false, true);
         }
 
         foreach (var e in result.Events)
@@ -541,9 +591,16 @@ public sealed class NotebookRunner
         string? failure = failed?.Message;
         if (failed is not null)
             cell.Outputs.Add(new ErrorElement(failed.Message, failed.Exception?.GetType().Name ?? "Error", failed.Exception?.StackTrace?.Split('\n') ?? []));
-        if (timeout.IsCancellationRequested && failure is null)
+        if (cancellationToken.IsCancellationRequested && failure is not null)
+        {
+            // The cell failed as the interrupt cancelled it: that is what its output says last.
+            cell.Outputs.Add(new ErrorElement(InterruptedMessage, "Interrupted"));
+            return (InterruptedMessage, true, false, true);
+        }
+        bool pastLimit = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+        if (pastLimit && failure is null)
             failure = $"cancelled after {CellTimeout.TotalSeconds:0} s";
-        return (failure, true, timeout.IsCancellationRequested); // past the time limit, or the whole run was cancelled
+        return (failure, true, pastLimit, false);
     }
 
     private static string Plain(DisplayEvent e) =>

@@ -24,7 +24,7 @@ public static class CliApp
         root.Subcommands.Add(RunCommand(stdout, stderr, progressEvery ?? ProgressEvery, interruption));
         root.Subcommands.Add(WorkloadsCommand(stdout, stderr));
         root.Subcommands.Add(BenchCommand(stdout, stderr));
-        root.Subcommands.Add(NotebookCommand(stdout, stderr));
+        root.Subcommands.Add(NotebookCommand(stdout, stderr, interruption));
         // `gosched` alone shows the help; an unknown command is one line naming the commands
         // (System.CommandLine's own report is the help dump after "Required command was not provided").
         string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
@@ -90,13 +90,13 @@ public static class CliApp
         return cmd;
     }
 
-    private static Command NotebookCommand(TextWriter stdout, TextWriter stderr)
+    private static Command NotebookCommand(TextWriter stdout, TextWriter stderr, Interruption interruption)
     {
         var file = new Argument<string>("notebook") { Description = "the .ipynb to execute" };
         var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "out" };
         var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
-        var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html")
+        var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html. Exit code 0: every cell ran; 1: a cell failed or timed out, or bad input; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM): interrupted, the running cell stopped and the cells run so far written; a second Ctrl-C exits at once")
         {
             file, outDir, cellTimeout, allowErrors,
         };
@@ -136,7 +136,12 @@ public static class CliApp
             }
             try
             {
-                var result = await new NotebookRunner { Log = stderr, CellTimeout = limit, AllowErrors = parse.GetValue(allowErrors) }.RunAsync(path, Path.GetFullPath(output), ct);
+                // SIGINT or SIGTERM stops the running cell as its timeout does; the cells run so far are written.
+                long begin = System.Diagnostics.Stopwatch.GetTimestamp();
+                NotebookResult result;
+                using (interruption.Listen())
+                using (var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct, interruption.Token))
+                    result = await new NotebookRunner { Log = stderr, CellTimeout = limit, AllowErrors = parse.GetValue(allowErrors) }.RunAsync(path, Path.GetFullPath(output), cancel.Token);
                 // One line a cell: a thrown exception's stack trace (the cell's frames, then Roslyn's)
                 // and the lines after the first of any message are in the cell's output.
                 string where = $"the whole error is in the cell's output in {result.ExecutedNotebook}";
@@ -144,7 +149,13 @@ public static class CliApp
                 foreach (var f in result.Failures) stderr.WriteLine($"gosched notebook: cell {f.Cell}: {f.Summary} ({where})");
                 foreach (var n in result.Notes) stderr.WriteLine($"gosched notebook: {n}");
                 string errors = result.AllowedErrors.Count switch { 0 => "", 1 => " (1 with an error)", var n => $" ({n} with errors)" };
-                stdout.WriteLine($"{result.CellsRun} {(result.CellsRun == 1 ? "cell" : "cells")} run{errors}; wrote {result.ExecutedNotebook} and {result.Html}");
+                string cut = result.InterruptedCell is { } c ? $"; interrupted in cell {c}" : result.Interrupted ? "; interrupted" : "";
+                stdout.WriteLine($"{result.CellsRun} {(result.CellsRun == 1 ? "cell" : "cells")} run{errors}{cut}; wrote {result.ExecutedNotebook} and {result.Html}");
+                if (result.Interrupted && interruption.Signal is { } signal)
+                {
+                    stderr.WriteLine($"gosched notebook: interrupted ({signal}): stopped after {RunProgress.Elapsed(System.Diagnostics.Stopwatch.GetElapsedTime(begin))}");
+                    return interruption.ExitCode;
+                }
                 return result.ExitCode;
             }
             catch (NotebookException e)

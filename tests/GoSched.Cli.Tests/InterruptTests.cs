@@ -46,6 +46,63 @@ public class InterruptTests
         Assert.Contains("gosched run: interrupted (SIGTERM): stopped after ", stderr);
     }
 
+    /// <summary>
+    /// An interrupted notebook exited 130 and wrote nothing, though the cells before had run: it is
+    /// written with their outputs, the interrupted cell's output says so, and the later cells did not run.
+    /// </summary>
+    [Fact]
+    public async Task SigintStopsTheNotebookAndWritesTheCellsRunSoFar()
+    {
+        string dir = Directory.CreateTempSubdirectory("gosched-cli-interrupt-").FullName;
+        try
+        {
+            string started = Path.Combine(dir, "cell3-started");
+            string nb = Path.Combine(dir, "long.ipynb");
+            string Cell(string source) => $$"""{"cell_type":"code","metadata":{},"outputs":[],"execution_count":null,"source":{{JsonSerializer.Serialize(source)}}}""";
+            File.WriteAllText(nb, $$"""
+                {"cells":[
+                  {{Cell("Console.WriteLine(\"first output\");")}},
+                  {{Cell("\"second \" + \"value\"")}},
+                  {{Cell($"System.IO.File.WriteAllText(@\"{started}\", \"\"); await System.Threading.Tasks.Task.Delay(60000);")}},
+                  {{Cell("Console.WriteLine(\"never\");")}}],
+                 "metadata":{},"nbformat":4,"nbformat_minor":5}
+                """);
+            var o = new StringWriter();
+            var e = new StringWriter();
+            var interruption = new Interruption(posix: false);
+            // The signal comes while cell 3 runs (however long the kernel takes to start).
+            var trigger = Task.Run(async () =>
+            {
+                while (!File.Exists(started)) await Task.Delay(20);
+                await Task.Delay(100);
+                interruption.Trigger(PosixSignal.SIGINT);
+            });
+            string outDir = Path.Combine(dir, "ol");
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            int code = await CliApp.Build(o, e, interruption: interruption).Parse(["notebook", nb, "--out", outDir])
+                .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = o, Error = e });
+            await trigger;
+            string stderr = e.ToString();
+            Assert.True(code == 130, $"exit code {code}; stdout: {o}; stderr: {stderr}");
+            string written = Path.Combine(outDir, "long.ipynb");
+            Assert.Contains($"3 cells run; interrupted in cell 3; wrote {written} and {Path.Combine(outDir, "long.html")}", o.ToString());
+            Assert.Matches(@"(?m)^gosched notebook: interrupted \(SIGINT\): stopped after \d+(\.\d)?(ms|s)\r?$", stderr);
+            Assert.True(File.Exists(Path.Combine(outDir, "long.html")));
+            var cells = JsonDocument.Parse(File.ReadAllText(written)).RootElement.GetProperty("cells");
+            Assert.Contains("first output", cells[0].GetProperty("outputs").GetRawText());
+            Assert.Contains("second value", cells[1].GetProperty("outputs").GetRawText());
+            var last = cells[2].GetProperty("outputs").EnumerateArray().Last();
+            Assert.Equal("error", last.GetProperty("output_type").GetString());
+            Assert.StartsWith("interrupted: ", last.GetProperty("evalue").GetString());
+            Assert.Equal(0, cells[3].GetProperty("outputs").GetArrayLength());
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ASecondSignalIsNotTakenSoItEndsTheProcessAsUsual()
     {
