@@ -96,7 +96,7 @@ public static class CliApp
         var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "out" };
         var cellTimeout = new Option<string?>("--cell-timeout") { Description = "fail a cell that runs longer than this: a duration from 1ms to 24h, e.g. 30s or 5m (default 10m)" };
         var allowErrors = new Option<bool>("--allow-errors") { Description = "record a cell's error in its output and go on (as nbconvert's); exit 0 unless a cell timed out" };
-        var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html. Exit code 0: every cell ran; 1: a cell failed or timed out, or bad input; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM): interrupted, the running cell stopped and the cells run so far written; a second Ctrl-C exits at once")
+        var cmd = new Command("notebook", "execute a notebook in-process with the extension loaded; write the executed .ipynb and a self-contained .html. Exit code 0: the notebook ran (cell errors that --allow-errors went past included); 1: a cell failed or timed out, or bad input; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM): interrupted, the running cell stopped and the cells run so far written; a second Ctrl-C exits at once")
         {
             file, outDir, cellTimeout, allowErrors,
         };

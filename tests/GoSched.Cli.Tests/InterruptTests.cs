@@ -103,6 +103,33 @@ public class InterruptTests
         }
     }
 
+    /// <summary>The real signal, to the program: its handler is what the in-process tests stand in for.</summary>
+    [Fact]
+    public async Task ARealSigintToGoschedRunPrintsTheSummaryAndExits130()
+    {
+        string gosched = Path.Combine(AppContext.BaseDirectory, "gosched.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { gosched, "run", "mutex", "--gomaxprocs", "2", "--arg", "hold=500us", "--schedtrace", "10ms", "--json" })
+            start.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        // The first schedtrace line: the run, and so the handler, has started.
+        var stderr = new System.Text.StringBuilder();
+        while (await p.StandardError.ReadLineAsync() is { } line)
+        {
+            stderr.AppendLine(line);
+            if (line.StartsWith("SCHED ", StringComparison.Ordinal)) break;
+        }
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        stderr.Append(await p.StandardError.ReadToEndAsync(limit.Token));
+        await p.WaitForExitAsync(limit.Token); // throws if it still runs 10 s after SIGINT
+        Assert.True(p.ExitCode == 130, $"exit code {p.ExitCode}; stderr: {stderr}");
+        Assert.Equal("interrupted", JsonDocument.Parse(await stdout).RootElement.GetProperty("result").GetString());
+        Assert.Contains("gosched run: interrupted (SIGINT): stopped after ", stderr.ToString());
+    }
+
     [Fact]
     public void ASecondSignalIsNotTakenSoItEndsTheProcessAsUsual()
     {
