@@ -55,6 +55,35 @@ public class WorkloadArgumentTests
         }
     }
 
+    /// <summary>
+    /// Durations are read with Go's time.ParseDuration arithmetic (checked against Go 1.19):
+    /// fractions truncate to the ns (1.5ns is 1ns; a sum of doubles rounded it to 2ns, and
+    /// 1.0000005ms to 1.000001ms), a leading '+' is taken, and 2^63 ns or more is too large.
+    /// </summary>
+    [Theory]
+    [InlineData("1.5ns", 1L)]
+    [InlineData("2.5ns", 2L)]
+    [InlineData("1.0000005ms", 1_000_000L)]
+    [InlineData("+1ms", 1_000_000L)]
+    [InlineData(".5ms", 500_000L)]
+    [InlineData("5.ms", 5_000_000L)]
+    [InlineData("1h30m", 5_400_000_000_000L)]
+    [InlineData("1.5h", 5_400_000_000_000L)]
+    [InlineData("0.1h", 360_000_000_000L)]
+    [InlineData("2562047h47m16.854775807s", long.MaxValue)]
+    public void DurationsReadAsGoReadsThem(string text, long ns) => Assert.Equal(ns, WorkloadParam.ParseDuration(text));
+
+    [Theory]
+    [InlineData("2562047h47m16.854775808s")]
+    [InlineData("99999999999999999999h")]
+    [InlineData("9223372036854775808ns")]
+    public void DurationsOfTwoToTheSixtyThreeNsOrMoreAreTooLarge(string text)
+    {
+        Assert.Null(WorkloadParam.ParseDuration(text));
+        var e = Assert.Throws<WorkloadException>(() => new WorkloadParam("unit", ParamKind.Duration, "1ms", "work", 0, 1_000_000_000).Parse(text));
+        Assert.EndsWith("(too large for a duration)", e.Message);
+    }
+
     private static readonly string[] s_fanout = ["rounds", "workers", "unit"];
 
     /// <summary>`gosched run --arg rounds=1,workers=2` said "rounds=1,workers=2: not an integer"; the notebook took it.</summary>

@@ -6,30 +6,67 @@ namespace GoSched.Internal;
 
 internal static class Durations
 {
-    /// <summary>Go's time.ParseDuration without a sign, in ns; null if not one (see <see cref="Workloads.WorkloadParam.ParseDuration"/>).</summary>
-    public static long? Parse(string s)
+    /// <summary>Go's time.ParseDuration without a minus sign, in ns; null if not one (see <see cref="Workloads.WorkloadParam.ParseDuration"/>).</summary>
+    public static long? Parse(string s) => TryParse(s, out long ns, out _) ? ns : null;
+
+    /// <summary>
+    /// Go's time.ParseDuration, in ns, with its arithmetic: each number's integer part times its
+    /// unit, plus its fraction times the unit truncated (1.5ns is 1ns, as in Go; a double sum
+    /// rounded 1.5ns to 2ns). A leading '+' is taken, a '-' is not (parameters are never
+    /// negative). overflow: the text is a duration too large for an int64 of ns.
+    /// </summary>
+    public static bool TryParse(string s, out long ns, out bool overflow)
     {
+        ns = 0;
+        overflow = false;
         s = s.Trim();
-        if (s == "0") return 0;
-        if (s.Length == 0) return null;
-        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)];
-        double total = 0;
+        if (s.StartsWith('+')) s = s[1..];
+        if (s == "0") return true;
+        if (s.Length == 0) return false;
+        (string unit, ulong scale)[] units = [("ns", 1), ("us", 1_000), ("µs", 1_000), ("μs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)];
+        const ulong Limit = 1UL << 63;
+        ulong total = 0;
         int pos = 0;
         while (pos < s.Length)
         {
-            int start = pos;
-            while (pos < s.Length && (char.IsAsciiDigit(s[pos]) || s[pos] == '.')) pos++;
-            if (pos == start || !double.TryParse(s.AsSpan(start, pos - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d))
-                return null;
+            // [0-9]* then (\.[0-9]*)?, at least one digit in all (Go's leadingInt, leadingFraction).
+            ulong v = 0, f = 0;
+            double scale = 1;
+            bool pre = false, post = false, big = false, fracFull = false;
+            while (pos < s.Length && char.IsAsciiDigit(s[pos]))
+            {
+                pre = true;
+                ulong digit = (ulong)(s[pos++] - '0');
+                if (v > (Limit - digit) / 10) big = true; else v = v * 10 + digit;
+            }
+            if (pos < s.Length && s[pos] == '.')
+            {
+                pos++;
+                while (pos < s.Length && char.IsAsciiDigit(s[pos]))
+                {
+                    post = true;
+                    ulong digit = (ulong)(s[pos++] - '0');
+                    if (fracFull || f > (Limit - 1) / 10) { fracFull = true; continue; } // further digits are below a ns
+                    f = f * 10 + digit;
+                    scale *= 10;
+                }
+            }
+            if (!pre && !post) return false;
             int unitStart = pos;
             while (pos < s.Length && !char.IsAsciiDigit(s[pos]) && s[pos] != '.') pos++;
             string unit = s[unitStart..pos];
-            double scale = 0;
-            foreach (var (name, sc) in units) if (name == unit) scale = sc;
-            if (scale == 0) return null; // a number without a unit, or an unknown unit
-            total += d * scale;
+            ulong u = 0;
+            foreach (var (name, sc) in units) if (name == unit) u = sc;
+            if (u == 0) return false; // a number without a unit, or an unknown unit
+            if (big || v > Limit / u) { overflow = true; continue; }
+            v *= u;
+            if (f > 0) v += (ulong)(f * (u / scale)); // float64, as Go: ns-accurate for fractions of hours
+            total += v;
+            if (v >= Limit || total >= Limit) overflow = true;
         }
-        return total > long.MaxValue ? null : (long)Math.Round(total);
+        if (overflow) return false;
+        ns = (long)total;
+        return true;
     }
 
     /// <summary>

@@ -26,7 +26,10 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
                 : throw new WorkloadException(GoConfig.IsInteger(value)
                     ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)}"
                     : $"{Name}={value}: not an integer"))
-            : ParseDuration(value) ?? throw new WorkloadException(value.TrimStart().StartsWith('-') && ParseDuration(value.TrimStart()[1..]) is { }
+            : Durations.TryParse(value, out long d, out bool tooLarge) ? d
+            : throw new WorkloadException(tooLarge
+                ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)} (too large for a duration)"
+                : value.TrimStart().StartsWith('-') && ParseDuration(value.TrimStart()[1..]) is { }
                 ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)} (a negative duration)"
                 : $"{Name}={value}: not a duration (Go's form: 750ns, 50us, 2ms, 1.5s, 2m)");
         if (v < Min || v > Max)
