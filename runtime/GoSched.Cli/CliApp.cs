@@ -267,14 +267,16 @@ public static class CliApp
     internal static TimeSpan ParseTimeout(string option, string text)
     {
         string t = text.Trim();
-        if (WorkloadParam.ParseDuration(t) is not { } ns)
-            throw new ConfigException(t.Length > 0 && t.All(c => char.IsAsciiDigit(c) || c == '.')
+        string range = $"must be between {WorkloadParam.FormatDuration(MinTimeoutNs)} and {WorkloadParam.FormatDuration(MaxTimeoutNs)}";
+        if (!WorkloadParam.TryParseDuration(t, out long ns, out bool tooLarge))
+            throw new ConfigException(tooLarge ? $"{option} {text}: {range}"
+                : t.Length > 0 && t.All(c => char.IsAsciiDigit(c) || c == '.')
                 ? $"{option} {text}: a duration needs a unit, as in {t}s or {t}ms"
                 : $"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
         if (ns <= 0)
             throw new ConfigException($"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
         if (ns < MinTimeoutNs || ns > MaxTimeoutNs)
-            throw new ConfigException($"{option} {text}: must be between {WorkloadParam.FormatDuration(MinTimeoutNs)} and {WorkloadParam.FormatDuration(MaxTimeoutNs)}");
+            throw new ConfigException($"{option} {text}: {range}");
         return TimeSpan.FromTicks(ns / 100);
     }
 

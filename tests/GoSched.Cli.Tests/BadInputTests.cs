@@ -382,6 +382,7 @@ public sealed class BadInputTests : IDisposable
     [InlineData("run", "100000h", "gosched run: --timeout 100000h: must be between 1ms and 24h0m0s")]
     [InlineData("run", "50ns", "gosched run: --timeout 50ns: must be between 1ms and 24h0m0s")]
     [InlineData("run", "25h", "gosched run: --timeout 25h: must be between 1ms and 24h0m0s")]
+    [InlineData("run", "99999999999999999999ns", "gosched run: --timeout 99999999999999999999ns: must be between 1ms and 24h0m0s")] // said "expected a positive duration"
     [InlineData("notebook", "100000h", "gosched notebook: --cell-timeout 100000h: must be between 1ms and 24h0m0s")]
     public void TimeoutsOutOfRangeNameTheRange(string command, string timeout, string expected) =>
         AssertOneLineError(command == "run"

@@ -26,7 +26,7 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
                 : throw new WorkloadException(GoConfig.IsInteger(value)
                     ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)}"
                     : $"{Name}={value}: not an integer"))
-            : Durations.TryParse(value, out long d, out bool tooLarge) ? d
+            : TryParseDuration(value, out long d, out bool tooLarge) ? d
             : throw new WorkloadException(tooLarge
                 ? $"{Name}={value}: must be between {Show(Min)} and {Show(Max)} (too large for a duration)"
                 : value.TrimStart().StartsWith('-') && ParseDuration(value.TrimStart()[1..]) is { }
@@ -45,6 +45,9 @@ public sealed record WorkloadParam(string Name, ParamKind Kind, string Default, 
     /// never negative. Null when it is not a duration or does not fit in an int64 of ns.
     /// </summary>
     public static long? ParseDuration(string s) => Durations.Parse(s);
+
+    /// <summary><see cref="ParseDuration"/>, saying whether a text that is not read is a duration too large for an int64 of ns.</summary>
+    public static bool TryParseDuration(string s, out long ns, out bool tooLarge) => Durations.TryParse(s, out ns, out tooLarge);
 
     /// <summary>
     /// A duration as Go's time.Duration.String() writes it (750ns, 50us, 1.5ms, 2s, 1m30s, 1h0m0s),
