@@ -180,7 +180,7 @@ public sealed class NotebookRunner
         // dir/sub/.. and a relative name of the same folder are refused before the folder is made;
         // then the folder itself, once made, for the spellings no path comparison sees through.
         string sameFolder = $"{shown}: the output folder {outputDirectory} is the notebook's own folder, so the executed notebook would be written over it; choose another folder with --out";
-        if (string.Equals(Path.GetFullPath(ipynb), notebookPath, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(Path.GetFullPath(ipynb), notebookPath, s_pathComparison))
             throw new NotebookException(sameFolder);
         CreateOutputDirectory(outputDirectory); // a folder that cannot be made fails before any cell runs
         if (IsNotebookFolder(outputDirectory, notebookPath))
@@ -409,11 +409,13 @@ public sealed class NotebookRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            StringComparison comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
             string realDirectory = RealPath(directory);
-            return notebookFolders.Any(f => string.Equals(RealPath(f), realDirectory, comparison));
+            return notebookFolders.Any(f => string.Equals(RealPath(f), realDirectory, s_pathComparison));
         }
     }
+
+    /// <summary>How paths compare: exactly on Linux, without regard to case where file systems usually ignore it.</summary>
+    private static readonly StringComparison s_pathComparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
     /// <summary>The full path with each component that is a symbolic link replaced by its final target, as realpath(3) makes it; a component that cannot be resolved is kept as it is.</summary>
     private static string RealPath(string path, int depth = 0)

@@ -268,13 +268,14 @@ public static class CliApp
     {
         string t = text.Trim();
         string range = $"must be between {WorkloadParam.FormatDuration(MinTimeoutNs)} and {WorkloadParam.FormatDuration(MaxTimeoutNs)}";
+        string positive = $"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)";
         if (!WorkloadParam.TryParseDuration(t, out long ns, out bool tooLarge))
             throw new ConfigException(tooLarge ? $"{option} {text}: {range}"
                 : t.Length > 0 && t.All(c => char.IsAsciiDigit(c) || c == '.')
                 ? $"{option} {text}: a duration needs a unit, as in {t}s or {t}ms"
-                : $"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
+                : positive);
         if (ns <= 0)
-            throw new ConfigException($"{option} {text}: expected a positive duration (examples: 30s, 5m, 500ms)");
+            throw new ConfigException(positive);
         if (ns < MinTimeoutNs || ns > MaxTimeoutNs)
             throw new ConfigException($"{option} {text}: {range}");
         return TimeSpan.FromTicks(ns / 100);

@@ -22,9 +22,6 @@ public sealed class Interruption
     /// <summary>Cancelled at the first signal.</summary>
     public CancellationToken Token => _cts.Token;
 
-    /// <summary>Whether a signal came.</summary>
-    public bool Requested => Volatile.Read(ref _signal) != 0;
-
     /// <summary>The signal's name, SIGINT or SIGTERM (null before one).</summary>
     public string? Signal => Volatile.Read(ref _signal) switch { 2 => "SIGINT", 15 => "SIGTERM", _ => null };
 
